@@ -1,0 +1,414 @@
+//! The HTTP client: one base URL, credentials, timeouts, a cap on response
+//! size, same-origin redirects only, and a redacted record of every exchange.
+
+use std::sync::RwLock;
+use std::time::{Duration, Instant};
+
+use reqwest::redirect::Policy;
+use tokio::sync::Mutex;
+use url::Url;
+
+use super::auth::{basic_value, Auth};
+use super::exchange::{curl_line, Exchange, RecordedRequest, RecordedResponse};
+use super::redact::Redactor;
+
+/// Everything the client needs to reach a target.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub base_url: Url,
+    /// Extra headers sent with every authenticated request; their values are secret.
+    pub headers: Vec<(String, String)>,
+    pub auth: Auth,
+    pub timeout: Duration,
+    pub max_response_bytes: usize,
+    /// How much of a response body an exchange record keeps.
+    pub max_recorded_body: usize,
+}
+
+impl ClientConfig {
+    pub fn new(base_url: Url) -> Self {
+        ClientConfig {
+            base_url,
+            headers: vec![],
+            auth: Auth::None,
+            timeout: Duration::from_secs(30),
+            max_response_bytes: 16 * 1024 * 1024,
+            max_recorded_body: 64 * 1024,
+        }
+    }
+}
+
+/// A request relative to the base URL (or an absolute URL of the same origin).
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub method: String,
+    pub target: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Vec<u8>>,
+    /// Send the configured credentials (and extra headers).
+    pub authenticate: bool,
+}
+
+impl Request {
+    pub fn get(target: impl Into<String>) -> Self {
+        Request {
+            method: "GET".into(),
+            target: target.into(),
+            authenticate: true,
+            ..Default::default()
+        }
+    }
+}
+
+/// A response with its whole body.
+#[derive(Clone, Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The first value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON, if it is JSON.
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
+    }
+}
+
+/// Why a request got no response.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum HttpError {
+    #[error("invalid URL {0}")]
+    InvalidUrl(String),
+    #[error("refusing to send to {0}: not the target's origin")]
+    OtherOrigin(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("no complete response within {0:?}")]
+    Timeout(Duration),
+    #[error("response larger than the {0}-byte limit")]
+    TooLarge(usize),
+    #[error("transport error: {0}")]
+    Transport(String),
+    #[error("could not obtain an OAuth 2.0 access token: {0}")]
+    Token(String),
+}
+
+impl HttpError {
+    /// Whether the target could not be reached at all.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, HttpError::Connect(_) | HttpError::InvalidUrl(_))
+    }
+}
+
+/// The client. Cheap to share by reference across tasks.
+pub struct Client {
+    inner: reqwest::Client,
+    config: ClientConfig,
+    redactor: RwLock<Redactor>,
+    access_token: Mutex<Option<(String, Option<Instant>)>>,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client, HttpError> {
+        let origin = config.base_url.origin();
+        let policy = Policy::custom(move |attempt| {
+            if attempt.previous().len() >= 5 || attempt.url().origin() != origin {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let inner = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(10)))
+            .redirect(policy)
+            .user_agent(concat!("scimitar/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| HttpError::Transport(e.to_string()))?;
+        let mut redactor = Redactor::default();
+        for s in config.auth.secrets() {
+            redactor.add_secret(&s);
+        }
+        for (name, value) in &config.headers {
+            redactor.add_secret_header(name);
+            redactor.add_secret(value);
+        }
+        Ok(Client {
+            inner,
+            config,
+            redactor: RwLock::new(redactor),
+            access_token: Mutex::new(None),
+        })
+    }
+
+    pub fn base_url(&self) -> &Url {
+        &self.config.base_url
+    }
+
+    pub fn has_credentials(&self) -> bool {
+        self.config.auth.is_some() || !self.config.headers.is_empty()
+    }
+
+    /// A copy of the redactor with every secret known so far.
+    pub fn redactor(&self) -> Redactor {
+        self.redactor.read().expect("redactor lock").clone()
+    }
+
+    /// The absolute URL for a target and query, refusing other origins.
+    pub fn url_for(&self, target: &str, query: &[(String, String)]) -> Result<Url, HttpError> {
+        let base = &self.config.base_url;
+        let mut url = if target.starts_with("http://") || target.starts_with("https://") {
+            let url = Url::parse(target).map_err(|e| HttpError::InvalidUrl(format!("{target}: {e}")))?;
+            if url.origin() != base.origin() {
+                return Err(HttpError::OtherOrigin(url.origin().ascii_serialization()));
+            }
+            url
+        } else {
+            let mut url = base.clone();
+            let path = format!(
+                "{}/{}",
+                base.path().trim_end_matches('/'),
+                target.trim_start_matches('/')
+            );
+            url.set_path(&path);
+            url.set_query(None);
+            url
+        };
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        Ok(url)
+    }
+
+    /// Sends a request and records the exchange, whatever happens.
+    pub async fn send(&self, req: &Request) -> (Exchange, Result<Response, HttpError>) {
+        let started = Instant::now();
+        let mut headers: Vec<(String, String)> = vec![];
+        let mut auth_error = None;
+        if req.authenticate {
+            match self.auth_header().await {
+                Ok(Some(h)) => headers.push(h),
+                Ok(None) => {}
+                Err(e) => auth_error = Some(e),
+            }
+            headers.extend(self.config.headers.iter().cloned());
+        }
+        let has = |hs: &[(String, String)], n: &str| hs.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+        if !has(&req.headers, "accept") {
+            headers.push(("Accept".into(), "application/scim+json".into()));
+        }
+        if req.body.is_some() && !has(&req.headers, "content-type") {
+            headers.push(("Content-Type".into(), "application/scim+json".into()));
+        }
+        headers.extend(req.headers.iter().cloned());
+
+        let url = self.url_for(&req.target, &req.query);
+        let recorded = self.record_request(req, url.as_ref().ok(), &headers);
+        let result = match (url, auth_error) {
+            (_, Some(e)) | (Err(e), _) => Err(e),
+            (Ok(url), None) => self.transmit(&req.method, url, &headers, req.body.clone()).await,
+        };
+        let exchange = self.record(recorded, &result, started.elapsed());
+        (exchange, result)
+    }
+
+    async fn transmit(
+        &self,
+        method: &str,
+        url: Url,
+        headers: &[(String, String)],
+        body: Option<Vec<u8>>,
+    ) -> Result<Response, HttpError> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|_| HttpError::Transport(format!("invalid method {method}")))?;
+        let mut builder = self.inner.request(method, url);
+        for (name, value) in headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if let Some(body) = body {
+            builder = builder.body(body);
+        }
+        let mut resp = builder.send().await.map_err(|e| self.classify(e))?;
+        let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let limit = self.config.max_response_bytes;
+        if resp.content_length().is_some_and(|n| n as usize > limit) {
+            return Err(HttpError::TooLarge(limit));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
+            if body.len() + chunk.len() > limit {
+                return Err(HttpError::TooLarge(limit));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, headers, body })
+    }
+
+    fn classify(&self, e: reqwest::Error) -> HttpError {
+        if e.is_timeout() {
+            HttpError::Timeout(self.config.timeout)
+        } else if e.is_connect() {
+            HttpError::Connect(error_chain(&e))
+        } else {
+            HttpError::Transport(error_chain(&e))
+        }
+    }
+
+    async fn auth_header(&self) -> Result<Option<(String, String)>, HttpError> {
+        let value = match &self.config.auth {
+            Auth::None => return Ok(None),
+            Auth::Bearer { token, .. } => format!("Bearer {token}"),
+            Auth::Basic { user, password, .. } => basic_value(user, password),
+            Auth::OAuth2 { .. } => format!("Bearer {}", self.oauth_token().await?),
+        };
+        Ok(Some(("Authorization".into(), value)))
+    }
+
+    /// Fetches (once, and again when expired) an OAuth 2.0 client-credentials token.
+    async fn oauth_token(&self) -> Result<String, HttpError> {
+        let Auth::OAuth2 { token_url, client_id, client_secret, scope } = &self.config.auth else {
+            return Err(HttpError::Token("not configured".into()));
+        };
+        let mut cached = self.access_token.lock().await;
+        if let Some((token, expiry)) = cached.as_ref() {
+            if expiry.is_none_or(|t| Instant::now() < t) {
+                return Ok(token.clone());
+            }
+        }
+        let mut form = vec![("grant_type", "client_credentials".to_string())];
+        if let Some(scope) = scope {
+            form.push(("scope", scope.clone()));
+        }
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let resp = self
+            .inner
+            .post(token_url.clone())
+            .header("Authorization", basic_value(client_id, client_secret))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .header("Accept", "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| HttpError::Token(error_chain(&e)))?;
+        let status = resp.status();
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| HttpError::Token(format!("{status}: {e}")))?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| HttpError::Token(format!("{status}: the answer is not JSON: {e}")))?;
+        let token = json["access_token"]
+            .as_str()
+            .ok_or_else(|| HttpError::Token(format!("{status}: no access_token in the answer")))?
+            .to_string();
+        self.redactor.write().expect("redactor lock").add_secret(&token);
+        let expiry = json["expires_in"]
+            .as_u64()
+            .map(|s| Instant::now() + Duration::from_secs(s.saturating_sub(30)));
+        *cached = Some((token.clone(), expiry));
+        Ok(token)
+    }
+
+    fn record_request(&self, req: &Request, url: Option<&Url>, headers: &[(String, String)]) -> RecordedRequest {
+        let r = self.redactor();
+        RecordedRequest {
+            method: req.method.clone(),
+            url: r.text(&url.map(Url::to_string).unwrap_or_else(|| req.target.clone())),
+            headers: headers.iter().map(|(n, v)| (n.clone(), r.header(n, v))).collect(),
+            body: req.body.as_ref().map(|b| r.text(&String::from_utf8_lossy(b))),
+        }
+    }
+
+    fn record(&self, request: RecordedRequest, result: &Result<Response, HttpError>, took: Duration) -> Exchange {
+        let r = self.redactor();
+        let curl = curl_line(&request, self.config.auth.curl_args().as_deref());
+        let (response, error) = match result {
+            Ok(resp) => {
+                let truncated = resp.body.len() > self.config.max_recorded_body;
+                let shown = &resp.body[..resp.body.len().min(self.config.max_recorded_body)];
+                (
+                    Some(RecordedResponse {
+                        status: resp.status,
+                        headers: resp.headers.iter().map(|(n, v)| (n.clone(), r.header(n, v))).collect(),
+                        body: r.text(&String::from_utf8_lossy(shown)),
+                        body_truncated: truncated,
+                    }),
+                    None,
+                )
+            }
+            Err(e) => (None, Some(r.text(&e.to_string()))),
+        };
+        Exchange {
+            request,
+            response,
+            error,
+            duration_ms: took.as_millis() as u64,
+            curl,
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let s_text = s.to_string();
+        if !text.contains(&s_text) {
+            text.push_str(": ");
+            text.push_str(&s_text);
+        }
+        source = s.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> Client {
+        Client::new(ClientConfig::new(Url::parse(base).unwrap())).unwrap()
+    }
+
+    #[test]
+    fn targets_join_the_base_path_and_other_origins_are_refused() {
+        let c = client("http://127.0.0.1:9/scim/v2/");
+        let u = c.url_for("/Users", &[("count".into(), "1".into())]).unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:9/scim/v2/Users?count=1");
+        let same = c.url_for("http://127.0.0.1:9/scim/v2/Users/1", &[]).unwrap();
+        assert_eq!(same.path(), "/scim/v2/Users/1");
+        assert!(matches!(
+            c.url_for("http://evil.example/Users", &[]),
+            Err(HttpError::OtherOrigin(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_closed_port_is_unreachable_and_still_recorded() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        let c = client(&format!("http://127.0.0.1:{port}"));
+        let (ex, res) = c.send(&Request::get("/ServiceProviderConfig")).await;
+        assert!(res.unwrap_err().is_unreachable());
+        assert!(ex.error.is_some());
+        assert!(ex.curl.contains("/ServiceProviderConfig"));
+    }
+}

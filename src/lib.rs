@@ -1,0 +1,17 @@
+//! scimitar: a SCIM 2.0 conformance and fuzz test harness.
+//!
+//! Layers, each depending only on those above it in this list:
+//! - [`source`], [`rfc`]: positions in user files; the RFC requirement catalog.
+//! - [`scim`]: the RFC 7643/7644 model (no I/O).
+//! - [`http`]: the transport (no SCIM or suite types).
+//! - [`suite`]: the declarative test-suite format.
+//! - [`outcome`]: results as plain data, read by [`report`].
+//! - [`run`]: discovery, planning, execution, cleanup; [`check`]: built-in checks.
+//! - [`serve`]: the reference server with injectable bugs.
+//! - [`cli`]: the command line.
+
+pub mod rfc;
+pub mod scim;
+pub mod source;
+pub mod http;
+pub mod suite;

@@ -1,0 +1,8 @@
+//! The declarative suite format: model, YAML with positions, and loading.
+
+pub mod load;
+pub mod model;
+pub mod yaml;
+
+pub use load::{load_default, load_paths, Loader};
+pub use model::{Case, CheckStep, Expect, Fixture, HttpStep, Matcher, Origin, StatusSet, Step};

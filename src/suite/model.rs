@@ -1,0 +1,179 @@
+//! The suite file model, as `suites/suite.schema.json` defines it.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::rfc::Level;
+use crate::source::Pos;
+
+/// One suite file as written.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuiteFile {
+    pub area: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub cases: Vec<Case>,
+}
+
+/// One test case.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    pub id: String,
+    pub title: String,
+    pub level: Level,
+    pub requirements: Vec<String>,
+    #[serde(default)]
+    pub requires: Vec<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+    #[serde(default)]
+    pub ambiguous: Option<String>,
+    #[serde(default)]
+    pub unreachable_by_bugs: Option<String>,
+    #[serde(default)]
+    pub vars: IndexMap<String, Value>,
+    #[serde(default)]
+    pub fixtures: IndexMap<String, Fixture>,
+    pub steps: Vec<Step>,
+    /// Filled by the loader.
+    #[serde(skip)]
+    pub area: String,
+    /// Filled by the loader: where the case starts.
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// Where a case is written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub file: String,
+    pub pos: Pos,
+}
+
+/// A resource the runner creates before the steps and deletes afterwards.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    pub body: Value,
+}
+
+/// An HTTP exchange with expectations, or a built-in check.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Step {
+    Check(CheckStep),
+    Http(Box<HttpStep>),
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckStep {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub check: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpStep {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub query: IndexMap<String, Value>,
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    #[serde(default)]
+    pub body: Option<Value>,
+    #[serde(default)]
+    pub body_raw: Option<String>,
+    #[serde(default = "yes")]
+    pub auth: bool,
+    #[serde(default)]
+    pub capture: IndexMap<String, String>,
+    pub expect: Expect,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    #[serde(default)]
+    pub status: Option<StatusSet>,
+    #[serde(default)]
+    pub headers: IndexMap<String, Matcher>,
+    #[serde(default)]
+    pub body: IndexMap<String, Matcher>,
+    #[serde(default)]
+    pub json: Option<bool>,
+}
+
+/// One status or a set of accepted statuses.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(untagged)]
+pub enum StatusSet {
+    One(u16),
+    Any(Vec<u16>),
+}
+
+impl StatusSet {
+    pub fn codes(&self) -> Vec<u16> {
+        match self {
+            StatusSet::One(c) => vec![*c],
+            StatusSet::Any(cs) => cs.clone(),
+        }
+    }
+}
+
+/// Conditions on one value; all given conditions must hold.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Matcher {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_equals: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals_ignore_case: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exists: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absent: Option<bool>,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub json_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_count: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matches: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub one_of: Option<Vec<Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<Value>,
+}
+
+impl Case {
+    /// The resource types and features this case needs.
+    pub fn fixture_types(&self) -> impl Iterator<Item = &str> {
+        self.fixtures.values().map(|f| f.resource_type.as_str())
+    }
+
+    pub fn http_steps(&self) -> impl Iterator<Item = &HttpStep> {
+        self.steps.iter().filter_map(|s| match s {
+            Step::Http(h) => Some(h.as_ref()),
+            Step::Check(_) => None,
+        })
+    }
+}
