@@ -1,1 +1,5 @@
-fn main() {}
+//! The `scimitar` binary: see the `cli` module.
+
+fn main() {
+    std::process::exit(scimitar::cli::main());
+}

@@ -162,6 +162,12 @@ pub struct Matcher {
     pub one_of: Option<Vec<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<Value>,
+    /// The same URL; a relative reference is compared by path and query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equals_url: Option<String>,
+    /// When the value is absent, the other conditions are not checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub optional: Option<bool>,
 }
 
 impl Case {

@@ -1,0 +1,66 @@
+//! The command line: the only code that sees argv, environment variables,
+//! the terminal and exit codes.
+
+mod run;
+mod serve;
+mod target;
+
+use clap::{Parser, Subcommand};
+
+/// Exit codes (documented in the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const FAILURES: i32 = 1;
+    pub const USAGE: i32 = 2;
+    pub const UNREACHABLE: i32 = 3;
+    pub const INTERRUPTED: i32 = 130;
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "scimitar", version, about = "SCIM 2.0 conformance and fuzz test harness")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the suites against a SCIM endpoint (the embedded reference server when no URL is given).
+    Run(run::RunArgs),
+    /// Print the cases: id, area, level, requirement ids.
+    List(run::ListArgs),
+    /// Serve the embedded reference server.
+    Serve(serve::ServeArgs),
+}
+
+/// Parses argv, runs the command, returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCIMITAR_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::USAGE;
+        }
+    };
+    runtime.block_on(async {
+        match cli.command {
+            Command::Run(args) => run::run(args).await,
+            Command::List(args) => run::list(args),
+            Command::Serve(args) => serve::serve(args).await,
+        }
+    })
+}

@@ -1,0 +1,261 @@
+//! `scimitar run` and `scimitar list`.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use url::Url;
+
+use super::exit;
+use super::target::TargetArgs;
+use crate::check;
+use crate::discover::{Capabilities, DiscoverError};
+use crate::http::{Auth, Client, ClientConfig};
+use crate::report;
+use crate::rfc::Level;
+use crate::run::{self, RunOptions, Selection};
+use crate::serve::{self, Bug, Bugs, ServerConfig};
+use crate::suite::{self, Case};
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Base URL of the SCIM endpoint; without it, an embedded reference server is started.
+    pub url: Option<Url>,
+    /// Inject a bug into the embedded server (repeatable; see `scimitar serve --list-bugs`).
+    #[arg(long = "bug", value_name = "NAME")]
+    pub bugs: Vec<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+    /// Write a JUnit XML report here.
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<PathBuf>,
+    /// Lowest level whose failures fail the run (exit 1).
+    #[arg(long, default_value = "should", value_parser = parse_level)]
+    pub fail_on: Level,
+    /// How many cases run at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Also list skipped cases with their reasons.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SelectArgs {
+    /// Load suites from this directory or file instead of the built-in ones (repeatable).
+    #[arg(long = "suite", value_name = "DIR")]
+    pub suites: Vec<PathBuf>,
+    /// Only cases of this area (repeatable).
+    #[arg(long = "area", value_name = "AREA")]
+    pub areas: Vec<String>,
+    /// Only cases whose id contains this text (repeatable).
+    #[arg(long = "case", value_name = "TEXT")]
+    pub cases: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    #[command(flatten)]
+    pub select: SelectArgs,
+}
+
+fn parse_level(s: &str) -> Result<Level, String> {
+    Level::parse(s).ok_or_else(|| format!("expected must, should or may, got {s:?}"))
+}
+
+/// Loads and selects cases, or prints the error and gives the exit code.
+fn cases(select: &SelectArgs) -> Result<Vec<Case>, i32> {
+    let known = check::known();
+    let loaded = if select.suites.is_empty() {
+        suite::load_default(&known)
+    } else {
+        suite::load_paths(&select.suites, &known)
+    };
+    let all = loaded.map_err(|e| {
+        eprintln!("{e}");
+        exit::USAGE
+    })?;
+    let selection = Selection {
+        areas: select.areas.clone(),
+        ids: select.cases.clone(),
+    };
+    let chosen = selection.apply(all);
+    if chosen.is_empty() {
+        eprintln!("error: no case matches the selection");
+        return Err(exit::USAGE);
+    }
+    Ok(chosen)
+}
+
+pub fn list(args: ListArgs) -> i32 {
+    let cases = match cases(&args.select) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    for c in &cases {
+        println!("{}\t{}\t{}\t{}", c.id, c.area, c.level, c.requirements.join(","));
+    }
+    exit::OK
+}
+
+/// Sets `flag` on the first Ctrl-C or SIGTERM; exits at once on the second.
+fn watch_signals(flag: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        let mut count = 0;
+        loop {
+            wait_for_signal().await;
+            count += 1;
+            if count == 1 {
+                flag.store(true, Ordering::SeqCst);
+                eprintln!("interrupted: finishing requests in flight, then deleting what the run created (again to abort)");
+            } else {
+                eprintln!("aborted: resources the run created may remain");
+                std::process::exit(exit::INTERRUPTED);
+            }
+        }
+    });
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn progress(total: usize, quiet: bool) -> Option<ProgressBar> {
+    let ci = std::env::var_os("CI").is_some();
+    if quiet || ci || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+pub async fn run(args: RunArgs) -> i32 {
+    let cases = match cases(&args.select) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let bugs: Result<Vec<Bug>, String> = args.bugs.iter().map(|b| b.parse()).collect();
+    let bugs = match bugs {
+        Ok(b) => Bugs::of(b),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let mut embedded = None;
+    let config = match &args.url {
+        Some(url) => {
+            if !args.bugs.is_empty() {
+                eprintln!("error: --bug applies only to the embedded server (run without a URL)");
+                return exit::USAGE;
+            }
+            match args.target.config(url.clone()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
+        None => {
+            let token = format!("emb-{}", uuid::Uuid::new_v4().simple());
+            let server = serve::start(ServerConfig { bugs, token: Some(token.clone()) }, ([127, 0, 0, 1], 0).into()).await;
+            let server = match server {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: cannot start the embedded server: {e}");
+                    return exit::UNREACHABLE;
+                }
+            };
+            let mut config = ClientConfig::new(Url::parse(&server.base_url).expect("server URL is valid"));
+            config.auth = Auth::Bearer { token, env: "SCIMITAR_TOKEN".into() };
+            embedded = Some(server);
+            config
+        }
+    };
+    let code = run_against(&args, config, &cases).await;
+    if let Some(server) = embedded {
+        server.stop().await;
+    }
+    code
+}
+
+async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i32 {
+    let client = match Client::new(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let caps = match Capabilities::discover(&client).await {
+        Ok(c) => c,
+        Err(e @ (DiscoverError::Unreachable(_) | DiscoverError::AuthRefused(_))) => {
+            eprintln!("error: {} ({})", e, client.redactor().text(client.base_url().as_str()));
+            return exit::UNREACHABLE;
+        }
+    };
+    let interrupted = Arc::new(AtomicBool::new(false));
+    watch_signals(interrupted.clone());
+    let bar = progress(cases.len(), args.quiet);
+    let on_done = |o: &crate::outcome::CaseOutcome| {
+        if let Some(bar) = &bar {
+            bar.set_message(o.id.clone());
+            bar.inc(1);
+        }
+    };
+    let options = RunOptions { concurrency: args.concurrency, fail_on: args.fail_on };
+    let report = run::run(&client, &caps, cases, &options, &interrupted, &on_done).await;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut code = if report.failing().next().is_some() { exit::FAILURES } else { exit::OK };
+    for (path, text) in [
+        (&args.json, args.json.as_ref().map(|_| report::json::render(&report))),
+        (&args.junit, args.junit.as_ref().map(|_| report::junit::render(&report))),
+    ] {
+        if let (Some(path), Some(text)) = (path, text) {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                code = exit::USAGE;
+            }
+        }
+    }
+    print!("{}", report::console::render(&report, args.verbose));
+    if report.interrupted {
+        return exit::INTERRUPTED;
+    }
+    code
+}

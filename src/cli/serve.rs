@@ -1,0 +1,60 @@
+//! `scimitar serve`: the reference server on a fixed address.
+
+use std::net::SocketAddr;
+
+use clap::Args;
+
+use super::exit;
+use crate::serve::{self, bugs, Bug, Bugs, ServerConfig};
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Inject a named bug (repeatable).
+    #[arg(long = "bug", value_name = "NAME")]
+    pub bugs: Vec<String>,
+    /// Require the bearer token held in this environment variable.
+    #[arg(long, value_name = "VAR")]
+    pub token_env: Option<String>,
+    /// Print the injectable bugs, one a line: NAME<TAB>AREA<TAB>description.
+    #[arg(long)]
+    pub list_bugs: bool,
+}
+
+pub async fn serve(args: ServeArgs) -> i32 {
+    if args.list_bugs {
+        print!("{}", bugs::listing());
+        return exit::OK;
+    }
+    let parsed: Result<Vec<Bug>, String> = args.bugs.iter().map(|b| b.parse()).collect();
+    let bugs = match parsed {
+        Ok(b) => Bugs::of(b),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let token = match &args.token_env {
+        None => None,
+        Some(var) => match std::env::var(var) {
+            Ok(t) if !t.is_empty() => Some(t),
+            _ => {
+                eprintln!("error: --token-env {var}: the variable is not set");
+                return exit::USAGE;
+            }
+        },
+    };
+    let server = match serve::start(ServerConfig { bugs, token }, args.addr).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.addr);
+            return exit::UNREACHABLE;
+        }
+    };
+    println!("serving SCIM 2.0 on {}", server.base_url);
+    let _ = tokio::signal::ctrl_c().await;
+    server.stop().await;
+    exit::OK
+}

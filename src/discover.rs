@@ -1,0 +1,273 @@
+//! Discovery (RFC 7644 §4): reads /ServiceProviderConfig, /ResourceTypes and
+//! /Schemas into a capability model that decides which cases can run.
+
+use serde_json::Value;
+
+use crate::http::{Client, Exchange, HttpError, Request};
+use crate::scim::Schema;
+
+/// A resource type as /ResourceTypes declares it (RFC 7643 §6).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceType {
+    pub name: String,
+    /// Normalised to start with `/`.
+    pub endpoint: String,
+    pub schema: String,
+    /// Extension schema URNs and whether each is required.
+    pub extensions: Vec<(String, bool)>,
+}
+
+/// What the target says it supports.
+#[derive(Clone, Debug, Default)]
+pub struct Capabilities {
+    pub spc: Option<Value>,
+    pub resource_types: Vec<ResourceType>,
+    pub schemas: Vec<Schema>,
+    /// The schema representations exactly as /Schemas returned them.
+    pub schema_json: Vec<Value>,
+    /// Whether the run sends credentials.
+    pub credentials: bool,
+    /// Problems met while reading the declarations (reported by discovery cases).
+    pub problems: Vec<String>,
+    pub exchanges: Vec<Exchange>,
+}
+
+/// Why a run cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum DiscoverError {
+    #[error("target unreachable: {0}")]
+    Unreachable(String),
+    #[error("authentication refused: {0}")]
+    AuthRefused(String),
+}
+
+/// The items of a ListResponse, or of a bare JSON array (tolerated here,
+/// reported by the discovery cases).
+pub fn list_items(body: &Value) -> Option<&Vec<Value>> {
+    match body {
+        Value::Array(items) => Some(items),
+        Value::Object(o) => o.get("Resources").and_then(Value::as_array),
+        _ => None,
+    }
+}
+
+impl Capabilities {
+    /// Reads the discovery endpoints and probes authentication.
+    pub async fn discover(client: &Client) -> Result<Capabilities, DiscoverError> {
+        let mut caps = Capabilities {
+            credentials: client.has_credentials(),
+            ..Default::default()
+        };
+        caps.spc = caps.fetch(client, "/ServiceProviderConfig").await?;
+        if let Some(body) = caps.fetch(client, "/ResourceTypes").await? {
+            caps.read_resource_types(&body);
+        }
+        if let Some(body) = caps.fetch(client, "/Schemas").await? {
+            caps.read_schemas(&body);
+        }
+        caps.probe_auth(client).await?;
+        Ok(caps)
+    }
+
+    async fn fetch(&mut self, client: &Client, path: &str) -> Result<Option<Value>, DiscoverError> {
+        let (exchange, result) = client.send(&Request::get(path)).await;
+        self.exchanges.push(exchange);
+        let resp = match result {
+            Ok(resp) => resp,
+            Err(e) if e.is_unreachable() => return Err(DiscoverError::Unreachable(e.to_string())),
+            Err(HttpError::Token(e)) => return Err(DiscoverError::AuthRefused(e)),
+            Err(e) => {
+                self.problems.push(format!("GET {path}: {e}"));
+                return Ok(None);
+            }
+        };
+        if matches!(resp.status, 401 | 403) && self.credentials {
+            return Err(DiscoverError::AuthRefused(format!("GET {path} answered {}", resp.status)));
+        }
+        if resp.status != 200 {
+            self.problems.push(format!("GET {path} answered {}", resp.status));
+            return Ok(None);
+        }
+        match resp.json() {
+            Some(v) => Ok(Some(v)),
+            None => {
+                self.problems.push(format!("GET {path}: the body is not JSON"));
+                Ok(None)
+            }
+        }
+    }
+
+    fn read_resource_types(&mut self, body: &Value) {
+        let Some(items) = list_items(body) else {
+            self.problems.push("GET /ResourceTypes: no list of resource types".into());
+            return;
+        };
+        for item in items {
+            let name = item["name"].as_str();
+            let endpoint = item["endpoint"].as_str();
+            let schema = item["schema"].as_str();
+            let (Some(name), Some(endpoint), Some(schema)) = (name, endpoint, schema) else {
+                self.problems.push(format!("a resource type lacks name, endpoint or schema: {item}"));
+                continue;
+            };
+            let extensions = item["schemaExtensions"]
+                .as_array()
+                .map(|exts| {
+                    exts.iter()
+                        .filter_map(|e| Some((e["schema"].as_str()?.to_string(), e["required"].as_bool().unwrap_or(false))))
+                        .collect()
+                })
+                .unwrap_or_default();
+            self.resource_types.push(ResourceType {
+                name: name.to_string(),
+                endpoint: format!("/{}", endpoint.trim_start_matches('/')),
+                schema: schema.to_string(),
+                extensions,
+            });
+        }
+    }
+
+    fn read_schemas(&mut self, body: &Value) {
+        let Some(items) = list_items(body) else {
+            self.problems.push("GET /Schemas: no list of schemas".into());
+            return;
+        };
+        self.schema_json = items.clone();
+        for item in items {
+            match Schema::from_json(item) {
+                Ok(s) => self.schemas.push(s),
+                Err(e) => self.problems.push(format!(
+                    "schema {} does not follow RFC 7643 §7: {e}",
+                    item["id"].as_str().unwrap_or("(no id)")
+                )),
+            }
+        }
+    }
+
+    /// An authenticated GET on the first resource endpoint must not be refused.
+    async fn probe_auth(&mut self, client: &Client) -> Result<(), DiscoverError> {
+        let Some(rt) = self.resource_types.first() else { return Ok(()) };
+        let mut req = Request::get(rt.endpoint.clone());
+        req.query = vec![("count".into(), "1".into())];
+        let (exchange, result) = client.send(&req).await;
+        self.exchanges.push(exchange);
+        match result {
+            Ok(resp) if matches!(resp.status, 401 | 403) => Err(DiscoverError::AuthRefused(format!(
+                "GET {}?count=1 answered {}{}",
+                rt.endpoint,
+                resp.status,
+                if self.credentials { "" } else { " (no credentials were given)" }
+            ))),
+            Err(e) if e.is_unreachable() => Err(DiscoverError::Unreachable(e.to_string())),
+            _ => Ok(()),
+        }
+    }
+
+    /// `Type.attr:characteristic=bool`, checked against the declared schema.
+    fn meets_attribute(&self, spec: &str) -> Result<(), String> {
+        let bad = || format!("malformed requirement attribute:{spec}");
+        let (path, rest) = spec.split_once(':').ok_or_else(bad)?;
+        let (characteristic, want) = rest.split_once('=').ok_or_else(bad)?;
+        let (type_name, attr_path) = path.split_once('.').ok_or_else(bad)?;
+        let rt = self
+            .resource_type(type_name)
+            .ok_or_else(|| format!("the server declares no `{type_name}` resource type"))?;
+        let schema = self
+            .schemas
+            .iter()
+            .find(|s| s.id == rt.schema)
+            .ok_or_else(|| format!("/Schemas does not describe {}", rt.schema))?;
+        let attr = schema
+            .attribute(attr_path)
+            .ok_or_else(|| format!("{} declares no attribute {attr_path}", rt.schema))?;
+        let actual = match characteristic {
+            "caseExact" => attr.case_exact,
+            "required" => attr.required,
+            "multiValued" => attr.multi_valued,
+            _ => return Err(bad()),
+        };
+        if actual.to_string() == want {
+            Ok(())
+        } else {
+            Err(format!("the server declares {type_name}.{attr_path} {characteristic}={actual}"))
+        }
+    }
+
+    /// Whether the SPC says `feature.supported` is true.
+    pub fn feature(&self, name: &str) -> bool {
+        self.spc
+            .as_ref()
+            .and_then(|spc| spc.get(name))
+            .and_then(|f| f.get("supported"))
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    }
+
+    pub fn resource_type(&self, name: &str) -> Option<&ResourceType> {
+        self.resource_types.iter().find(|rt| rt.name == name)
+    }
+
+    /// Ok when a `requires` entry of a case is met, else why not.
+    pub fn meets(&self, requirement: &str) -> Result<(), String> {
+        if requirement == "credentials" {
+            return if self.credentials {
+                Ok(())
+            } else {
+                Err("the run has no credentials configured".into())
+            };
+        }
+        if let Some(spec) = requirement.strip_prefix("attribute:") {
+            return self.meets_attribute(spec);
+        }
+        if let Some(urn) = requirement.strip_prefix("schema:") {
+            let declared = self.schemas.iter().any(|s| s.id == urn)
+                || self.resource_types.iter().any(|rt| rt.extensions.iter().any(|(e, _)| e == urn));
+            return if declared {
+                Ok(())
+            } else {
+                Err(format!("the server does not declare the schema {urn}"))
+            };
+        }
+        if requirement.starts_with(|c: char| c.is_ascii_uppercase()) {
+            return match self.resource_type(requirement) {
+                Some(_) => Ok(()),
+                None => Err(format!("the server declares no `{requirement}` resource type")),
+            };
+        }
+        if self.feature(requirement) {
+            Ok(())
+        } else {
+            Err(format!("the server does not advertise `{requirement}.supported`"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requirements_are_met_by_declarations() {
+        let mut caps = Capabilities {
+            spc: Some(json!({"etag": {"supported": true}, "patch": {"supported": false}})),
+            ..Default::default()
+        };
+        caps.read_resource_types(&json!({"Resources": [
+            {"name": "User", "endpoint": "Users", "schema": "urn:u",
+             "schemaExtensions": [{"schema": "urn:ext", "required": false}]}
+        ]}));
+        assert_eq!(caps.resource_types[0].endpoint, "/Users");
+        assert!(caps.meets("etag").is_ok());
+        assert!(caps.meets("patch").unwrap_err().contains("patch.supported"));
+        assert!(caps.meets("User").is_ok());
+        assert!(caps.meets("Group").is_err());
+        assert!(caps.meets("schema:urn:ext").is_ok());
+        assert!(caps.meets("credentials").is_err());
+        caps.resource_types[0].schema = crate::scim::urn::USER.into();
+        caps.schemas = crate::scim::schema::core_schemas();
+        assert!(caps.meets("attribute:User.userName:caseExact=false").is_ok());
+        assert!(caps.meets("attribute:User.userName:caseExact=true").unwrap_err().contains("caseExact=false"));
+        assert!(caps.meets("attribute:User.nope:caseExact=true").is_err());
+    }
+}

@@ -1,0 +1,157 @@
+//! Results of a run as plain data: what reporters read and the JSON report
+//! serializes (`reports/report.schema.json`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::http::Exchange;
+use crate::rfc::Level;
+
+/// A case's verdict.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Passed,
+    Failed,
+    Skipped,
+    Errored,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Passed => "passed",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Errored => "errored",
+        }
+    }
+}
+
+/// One unmet expectation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Failure {
+    /// Which step: `2 POST /Users` or a check id.
+    pub step: String,
+    /// What was looked at: `status`, `header Location`, `body /id`.
+    pub subject: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}: expected {}, got {}",
+            self.step, self.subject, self.expected, self.actual
+        )
+    }
+}
+
+/// The outcome of one case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseOutcome {
+    pub id: String,
+    pub title: String,
+    pub area: String,
+    pub level: Level,
+    pub requirements: Vec<String>,
+    /// RFC sections of the requirements, e.g. `RFC 7644 §3.3`.
+    pub sections: Vec<String>,
+    pub status: Status,
+    /// A failure the RFC's ambiguity makes a warning: it never fails the run.
+    #[serde(default)]
+    pub warning: bool,
+    pub duration_ms: u64,
+    /// One line: why it failed, errored or was skipped; empty when passed.
+    pub message: String,
+    #[serde(default)]
+    pub failures: Vec<Failure>,
+    /// A curl line reproducing the exchange that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+    /// Suite file and line of the case.
+    pub source: String,
+    #[serde(default)]
+    pub exchanges: Vec<Exchange>,
+}
+
+impl CaseOutcome {
+    /// Whether this outcome fails a run whose threshold is `fail_on`.
+    /// Errored cases count: a gate cannot pass on cases that did not run.
+    pub fn fails_run(&self, fail_on: Level) -> bool {
+        match self.status {
+            Status::Failed => !self.warning && self.level <= fail_on,
+            Status::Errored => true,
+            Status::Passed | Status::Skipped => false,
+        }
+    }
+}
+
+/// Counts by status.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub total: usize,
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub errored: usize,
+    /// Failed cases graded as warnings (included in `failed`).
+    pub warnings: usize,
+}
+
+impl Summary {
+    pub fn of(cases: &[CaseOutcome]) -> Summary {
+        let mut s = Summary {
+            total: cases.len(),
+            ..Default::default()
+        };
+        for c in cases {
+            match c.status {
+                Status::Passed => s.passed += 1,
+                Status::Failed => s.failed += 1,
+                Status::Skipped => s.skipped += 1,
+                Status::Errored => s.errored += 1,
+            }
+            if c.status == Status::Failed && c.warning {
+                s.warnings += 1;
+            }
+        }
+        s
+    }
+}
+
+/// What the run created and whether it removed it all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cleanup {
+    pub created: usize,
+    pub deleted: usize,
+    /// Resources the run created and could not delete (relative URLs).
+    pub leftover: Vec<String>,
+}
+
+/// A whole run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub tool: String,
+    pub version: String,
+    /// The target's base URL (credentials are never part of it).
+    pub target: String,
+    pub started_at: String,
+    pub duration_ms: u64,
+    pub fail_on: Level,
+    /// The run was stopped by a signal before every case ran.
+    pub interrupted: bool,
+    pub summary: Summary,
+    pub cleanup: Cleanup,
+    pub cases: Vec<CaseOutcome>,
+}
+
+impl RunReport {
+    /// The cases that fail the run at its threshold.
+    pub fn failing(&self) -> impl Iterator<Item = &CaseOutcome> {
+        self.cases.iter().filter(|c| c.fails_run(self.fail_on))
+    }
+}

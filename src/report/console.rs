@@ -1,0 +1,87 @@
+//! The console report: details of each non-passing case, then a summary
+//! table by area and level (comfy-table).
+
+use std::collections::BTreeMap;
+
+use comfy_table::presets::UTF8_FULL_CONDENSED;
+use comfy_table::{Cell, Table};
+
+use super::case_text;
+use crate::outcome::{RunReport, Status};
+use crate::rfc::Level;
+
+#[derive(Default)]
+struct Row {
+    passed: usize,
+    failed: usize,
+    warned: usize,
+    skipped: usize,
+    errored: usize,
+}
+
+/// The full console text.
+pub fn render(report: &RunReport, verbose_skips: bool) -> String {
+    let mut out = String::new();
+    for case in &report.cases {
+        let show = matches!(case.status, Status::Failed | Status::Errored)
+            || (verbose_skips && case.status == Status::Skipped);
+        if show {
+            let tag = match (case.status, case.warning) {
+                (Status::Failed, true) => "WARN",
+                (Status::Failed, false) => "FAIL",
+                (Status::Errored, _) => "ERROR",
+                _ => "SKIP",
+            };
+            out.push_str(&format!("{tag} {}\n", case_text(case)));
+        }
+    }
+    out.push_str(&summary_table(report));
+    out.push('\n');
+    let s = &report.summary;
+    out.push_str(&format!(
+        "{} cases: {} passed, {} failed ({} warnings), {} skipped, {} errored in {:.1}s against {}\n",
+        s.total, s.passed, s.failed, s.warnings, s.skipped, s.errored,
+        report.duration_ms as f64 / 1000.0, report.target
+    ));
+    let c = &report.cleanup;
+    out.push_str(&format!("cleanup: created {}, deleted {}", c.created, c.deleted));
+    if c.leftover.is_empty() {
+        out.push_str(", nothing left behind\n");
+    } else {
+        out.push_str(&format!(", LEFT BEHIND: {}\n", c.leftover.join(", ")));
+    }
+    if report.interrupted {
+        out.push_str("the run was interrupted\n");
+    }
+    out
+}
+
+/// Counts by area and level.
+pub fn summary_table(report: &RunReport) -> String {
+    let mut rows: BTreeMap<(String, Level), Row> = BTreeMap::new();
+    for c in &report.cases {
+        let row = rows.entry((c.area.clone(), c.level)).or_default();
+        match (c.status, c.warning) {
+            (Status::Passed, _) => row.passed += 1,
+            (Status::Failed, true) => row.warned += 1,
+            (Status::Failed, false) => row.failed += 1,
+            (Status::Skipped, _) => row.skipped += 1,
+            (Status::Errored, _) => row.errored += 1,
+        }
+    }
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(["area", "level", "passed", "failed", "warnings", "skipped", "errored"]);
+    for ((area, level), r) in rows {
+        table.add_row(vec![
+            Cell::new(area),
+            Cell::new(level),
+            Cell::new(r.passed),
+            Cell::new(r.failed),
+            Cell::new(r.warned),
+            Cell::new(r.skipped),
+            Cell::new(r.errored),
+        ]);
+    }
+    table.to_string()
+}

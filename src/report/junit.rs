@@ -1,0 +1,46 @@
+//! JUnit XML through quick-junit: one test suite per area, one test case per case.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::case_text;
+use crate::outcome::{RunReport, Status};
+
+pub fn render(report: &RunReport) -> String {
+    let mut junit = Report::new("scimitar");
+    junit.set_time(Duration::from_millis(report.duration_ms));
+    let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+    for case in &report.cases {
+        let mut status = match case.status {
+            Status::Passed => TestCaseStatus::success(),
+            Status::Skipped => {
+                let mut s = TestCaseStatus::skipped();
+                s.set_message(case.message.as_str());
+                s
+            }
+            Status::Failed | Status::Errored => {
+                let kind = if case.status == Status::Failed { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+                let mut s = TestCaseStatus::non_success(kind);
+                s.set_message(case.message.as_str());
+                s.set_type(format!("{}{}", case.level, if case.warning { " (warning)" } else { "" }));
+                s.set_description(case_text(case));
+                s
+            }
+        };
+        let _ = &mut status;
+        let mut tc = TestCase::new(case.id.as_str(), status);
+        tc.set_classname(format!("scimitar.{}", case.area));
+        tc.set_time(Duration::from_millis(case.duration_ms));
+        tc.add_property(("level", case.level.as_str()));
+        tc.add_property(("requirements", case.requirements.join(" ").as_str()));
+        tc.add_property(("sections", case.sections.join(", ").as_str()));
+        suites
+            .entry(case.area.as_str())
+            .or_insert_with(|| TestSuite::new(case.area.as_str()))
+            .add_test_case(tc);
+    }
+    junit.add_test_suites(suites.into_values());
+    junit.to_string().expect("a JUnit report always serializes")
+}

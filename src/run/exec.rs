@@ -1,0 +1,418 @@
+//! Executing one case: requirements, fixtures, steps (render, guard, send,
+//! track, expect, capture), then deleting what the case created.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use super::expect::{self, show};
+use super::ledger::Ledger;
+use super::template::Vars;
+use crate::check::{self, CheckCtx};
+use crate::discover::Capabilities;
+use crate::http::{Client, Exchange, Request, Response};
+use crate::outcome::{CaseOutcome, Failure, Status};
+use crate::rfc;
+use crate::suite::{Case, CheckStep, HttpStep, Matcher, Step};
+
+/// What every case of a run shares.
+pub struct Context<'a> {
+    pub client: &'a Client,
+    pub caps: &'a Capabilities,
+    pub ledger: &'a Ledger,
+    pub run_token: String,
+    pub interrupted: &'a AtomicBool,
+    pub counter: AtomicU64,
+}
+
+/// Why a case stopped before its end.
+enum Stop {
+    Failed(Vec<Failure>, Option<String>),
+    Errored(String),
+}
+
+struct CaseRun<'c, 'a> {
+    ctx: &'c Context<'a>,
+    case: &'c Case,
+    vars: Vars<'c>,
+    exchanges: Vec<Exchange>,
+}
+
+/// Runs one case to its outcome; never panics on server behaviour.
+pub async fn run_case(ctx: &Context<'_>, case: &Case) -> CaseOutcome {
+    let started = Instant::now();
+    let mut outcome = blank_outcome(case);
+    if let Some(reason) = unmet(ctx.caps, case) {
+        outcome.status = Status::Skipped;
+        outcome.message = reason;
+        return outcome;
+    }
+    let mut run = CaseRun {
+        ctx,
+        case,
+        vars: Vars::new(&ctx.run_token, &ctx.counter),
+        exchanges: vec![],
+    };
+    let result = run.execute().await;
+    let cleanup_problem = run.cleanup().await;
+    outcome.exchanges = run.exchanges;
+    match result {
+        Ok(()) => outcome.status = Status::Passed,
+        Err(Stop::Failed(failures, curl)) => {
+            outcome.status = Status::Failed;
+            outcome.warning = case.ambiguous.is_some();
+            outcome.message = failures[0].to_string();
+            if failures.len() > 1 {
+                outcome.message.push_str(&format!(" (and {} more)", failures.len() - 1));
+            }
+            outcome.failures = failures;
+            outcome.curl = curl;
+        }
+        Err(Stop::Errored(message)) => {
+            outcome.status = Status::Errored;
+            outcome.message = message;
+        }
+    }
+    if let Some(problem) = cleanup_problem {
+        if outcome.message.is_empty() {
+            outcome.message = problem;
+        } else {
+            outcome.message.push_str(&format!("; {problem}"));
+        }
+    }
+    outcome.duration_ms = started.elapsed().as_millis() as u64;
+    outcome
+}
+
+/// The outcome fields that come from the case itself.
+pub fn blank_outcome(case: &Case) -> CaseOutcome {
+    let catalog = rfc::catalog();
+    let mut sections: Vec<String> = case
+        .requirements
+        .iter()
+        .filter_map(|r| catalog.get(r).map(|r| r.citation()))
+        .collect();
+    sections.dedup();
+    let mut notes = case.notes.clone();
+    if let Some(a) = &case.ambiguous {
+        notes = Some(format!("Ambiguous RFC text, graded as a warning: {a}"));
+    }
+    CaseOutcome {
+        id: case.id.clone(),
+        title: case.title.clone(),
+        area: case.area.clone(),
+        level: case.level,
+        requirements: case.requirements.clone(),
+        sections,
+        status: Status::Skipped,
+        warning: false,
+        duration_ms: 0,
+        message: String::new(),
+        failures: vec![],
+        curl: None,
+        notes,
+        source: format!("{}:{}", case.origin.file, case.origin.pos.line),
+        exchanges: vec![],
+    }
+}
+
+/// Why a case cannot run against these capabilities, if it cannot.
+pub fn unmet(caps: &Capabilities, case: &Case) -> Option<String> {
+    case.requires
+        .iter()
+        .map(String::as_str)
+        .chain(case.fixture_types())
+        .find_map(|r| caps.meets(r).err())
+}
+
+impl CaseRun<'_, '_> {
+    async fn execute(&mut self) -> Result<(), Stop> {
+        let endpoints: Map<String, Value> = self
+            .ctx
+            .caps
+            .resource_types
+            .iter()
+            .map(|rt| (rt.name.clone(), Value::String(rt.endpoint.clone())))
+            .collect();
+        self.vars.set("endpoint", Value::Object(endpoints));
+        for (name, value) in &self.case.vars {
+            let v = self.vars.render(value).map_err(|e| Stop::Errored(format!("vars.{name}: {e}")))?;
+            self.vars.set(name, v);
+        }
+        for (name, fixture) in &self.case.fixtures {
+            let rt = self.ctx.caps.resource_type(&fixture.resource_type).cloned();
+            let endpoint = rt.map(|rt| rt.endpoint).unwrap_or_default();
+            let body = self
+                .vars
+                .render(&fixture.body)
+                .map_err(|e| Stop::Errored(format!("fixture `{name}`: {e}")))?;
+            let req = Request {
+                method: "POST".into(),
+                target: endpoint.clone(),
+                body: Some(body.to_string().into_bytes()),
+                authenticate: true,
+                ..Default::default()
+            };
+            let resp = self.send(req).await?;
+            let created = resp.json().filter(|b| b["id"].is_string() && (200..300).contains(&resp.status));
+            match created {
+                Some(body) => self.vars.set(name, body),
+                None => {
+                    return Err(Stop::Errored(format!(
+                        "fixture `{name}`: POST {endpoint} answered {} {}",
+                        resp.status,
+                        show(resp.json().as_ref()),
+                    )))
+                }
+            }
+        }
+        for (i, step) in self.case.steps.iter().enumerate() {
+            if self.ctx.interrupted.load(Ordering::SeqCst) {
+                return Err(Stop::Errored("interrupted before the case ended".into()));
+            }
+            match step {
+                Step::Http(h) => self.http_step(i + 1, h).await?,
+                Step::Check(c) => self.check_step(i + 1, c).await?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends a request, records it, and keeps the ledger right.
+    async fn send(&mut self, req: Request) -> Result<Response, Stop> {
+        if self.ctx.interrupted.load(Ordering::SeqCst) {
+            return Err(Stop::Errored("interrupted before the case ended".into()));
+        }
+        let (exchange, result) = self.ctx.client.send(&req).await;
+        self.exchanges.push(exchange);
+        let resp = result.map_err(|e| Stop::Errored(format!("{} {}: {e}", req.method, req.target)))?;
+        self.track(&req, &resp);
+        Ok(resp)
+    }
+
+    /// Notes creations and deletions of resources in the ledger.
+    fn track(&self, req: &Request, resp: &Response) {
+        let ok = (200..300).contains(&resp.status);
+        match req.method.as_str() {
+            "POST" if ok => {
+                if let Some(rt) = self.ctx.caps.resource_types.iter().find(|rt| rt.endpoint == req.target) {
+                    if let Some(id) = resp.json().and_then(|b| b["id"].as_str().map(str::to_string)) {
+                        self.ctx.ledger.created(&rt.endpoint, &id, &self.case.id);
+                    }
+                }
+            }
+            // A PUT must never create (RFC 7644 §3.5.1), but one that did leaves a resource behind.
+            "PUT" if ok => {
+                for rt in &self.ctx.caps.resource_types {
+                    if let Some(id) = req.target.strip_prefix(&format!("{}/", rt.endpoint)) {
+                        if self.ctx.ledger.is_fresh(id) {
+                            self.ctx.ledger.created(&rt.endpoint, id, &self.case.id);
+                        }
+                    }
+                }
+            }
+            "DELETE" if ok || resp.status == 404 => self.ctx.ledger.deleted(&req.target),
+            _ => {}
+        }
+    }
+
+    /// Refuses to modify a resource the run did not create.
+    fn guard(&self, method: &str, target: &str) -> Result<(), Stop> {
+        if !matches!(method, "PUT" | "PATCH" | "DELETE") {
+            return Ok(());
+        }
+        for rt in &self.ctx.caps.resource_types {
+            if let Some(rest) = target.strip_prefix(&format!("{}/", rt.endpoint)) {
+                let id = rest.split('/').next().unwrap_or(rest);
+                if !id.is_empty() && !self.ctx.ledger.may_modify(id) {
+                    return Err(Stop::Errored(format!(
+                        "refusing {method} {target}: the run did not create that resource"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn http_step(&mut self, n: usize, step: &HttpStep) -> Result<(), Stop> {
+        let render_err = |what: &str, e: String| Stop::Errored(format!("step {n} {what}: {e}"));
+        let path = self.vars.render_text(&step.path).map_err(|e| render_err("path", e))?;
+        let (target, mut query) = split_query(&path);
+        for (k, v) in &step.query {
+            let v = match self.vars.render(v).map_err(|e| render_err("query", e))? {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            query.push((k.clone(), v));
+        }
+        let mut headers = vec![];
+        for (k, v) in &step.headers {
+            headers.push((k.clone(), self.vars.render_text(v).map_err(|e| render_err("headers", e))?));
+        }
+        let body = match (&step.body, &step.body_raw) {
+            (Some(b), _) => Some(self.vars.render(b).map_err(|e| render_err("body", e))?.to_string().into_bytes()),
+            (None, Some(raw)) => Some(self.vars.render_text(raw).map_err(|e| render_err("body_raw", e))?.into_bytes()),
+            (None, None) => None,
+        };
+        for id in std::mem::take(&mut self.vars.fresh_ids) {
+            self.ctx.ledger.fresh(&id);
+        }
+        self.guard(&step.method, &target)?;
+        let label = format!("step {n} {} {}", step.method, target);
+        let req = Request {
+            method: step.method.clone(),
+            target,
+            query,
+            headers,
+            body,
+            authenticate: step.auth,
+        };
+        let resp = self.send(req).await?;
+        let body_json = resp.json();
+        self.vars.set("response", body_json.clone().unwrap_or(Value::Null));
+        let header_map: Map<String, Value> = resp
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_ascii_lowercase(), Value::String(v.clone())))
+            .collect();
+        self.vars.set("headers", Value::Object(header_map));
+
+        let failures = self.expectations(&label, step, &resp, body_json.as_ref());
+        if !failures.is_empty() {
+            let curl = self.exchanges.last().map(|e| e.curl.clone());
+            return Err(Stop::Failed(failures, curl));
+        }
+        for (var, source) in &step.capture {
+            let value = match source.strip_prefix("header:") {
+                Some(h) => resp.header(h).map(|v| Value::String(v.to_string())),
+                None => body_json.as_ref().and_then(|b| b.pointer(source).cloned()),
+            };
+            let value = value.ok_or_else(|| Stop::Errored(format!("{label}: capture `{var}`: {source} is absent")))?;
+            self.vars.set(var, value);
+        }
+        if let Some(name) = &step.name {
+            self.vars.set(name, body_json.unwrap_or(Value::Null));
+        }
+        Ok(())
+    }
+
+    fn expectations(&mut self, label: &str, step: &HttpStep, resp: &Response, body: Option<&Value>) -> Vec<Failure> {
+        let mut failures = vec![];
+        let mut fail = |subject: String, expected: String, actual: String| {
+            failures.push(Failure {
+                step: label.to_string(),
+                subject,
+                expected,
+                actual,
+            })
+        };
+        let expect = &step.expect;
+        if let Some(status) = &expect.status {
+            let codes = status.codes();
+            if !codes.contains(&resp.status) {
+                let want: Vec<String> = codes.iter().map(u16::to_string).collect();
+                let detail = body.and_then(|b| b["detail"].as_str()).map(|d| format!(" ({d})")).unwrap_or_default();
+                fail("status".into(), want.join(" or "), format!("{}{detail}", resp.status));
+                return failures;
+            }
+        }
+        for (name, matcher) in &expect.headers {
+            let actual = resp.header(name).map(|v| Value::String(v.to_string()));
+            for (expected, got) in self.apply(matcher, actual.as_ref()) {
+                fail(format!("header {name}"), expected, got);
+            }
+        }
+        let wants_json = expect.json.unwrap_or(!expect.body.is_empty());
+        if wants_json && body.is_none() {
+            let ct = resp.header("content-type").unwrap_or("no content type");
+            let text = String::from_utf8_lossy(&resp.body);
+            let excerpt: String = text.chars().take(80).collect();
+            fail("body".into(), "a JSON body".into(), format!("{ct}: {excerpt:?}"));
+            return failures;
+        }
+        for (pointer, matcher) in &expect.body {
+            let actual = body.and_then(|b| b.pointer(pointer));
+            let subject = if pointer.is_empty() { "body".to_string() } else { format!("body {pointer}") };
+            for (expected, got) in self.apply(matcher, actual) {
+                fail(subject.clone(), expected, got);
+            }
+        }
+        failures
+    }
+
+    /// Renders a matcher's templates, then checks it.
+    fn apply(&mut self, matcher: &Matcher, actual: Option<&Value>) -> Vec<(String, String)> {
+        let raw = serde_json::to_value(matcher).unwrap_or(Value::Null);
+        match self.vars.render(&raw).and_then(|v| serde_json::from_value::<Matcher>(v).map_err(|e| e.to_string())) {
+            Ok(m) => expect::check(actual, &m),
+            Err(e) => vec![(format!("(a value computed from the response: {e})"), show(actual))],
+        }
+    }
+
+    async fn check_step(&mut self, n: usize, step: &CheckStep) -> Result<(), Stop> {
+        let f = check::lookup(&step.check).ok_or_else(|| Stop::Errored(format!("unknown check {}", step.check)))?;
+        let cctx = CheckCtx::new(self.ctx.client, self.ctx.caps);
+        let result = f(&cctx).await;
+        let exchanges = cctx.into_exchanges();
+        let curl = exchanges.last().map(|e| e.curl.clone());
+        self.exchanges.extend(exchanges);
+        let label = format!("step {n} check {}", step.check);
+        let findings = result.map_err(|e| Stop::Errored(format!("{label}: {e}")))?;
+        if findings.is_empty() {
+            return Ok(());
+        }
+        let failures = findings
+            .into_iter()
+            .map(|f| Failure {
+                step: label.clone(),
+                subject: f.subject,
+                expected: f.expected,
+                actual: f.actual,
+            })
+            .collect();
+        Err(Stop::Failed(failures, curl))
+    }
+
+    /// Deletes what this case created; returns a problem to report, if any.
+    async fn cleanup(&mut self) -> Option<String> {
+        cleanup_targets(self.ctx, self.ctx.ledger.live_of(&self.case.id)).await
+    }
+}
+
+/// Deletes the given created resources; returns a problem to report, if any.
+pub async fn cleanup_targets(ctx: &Context<'_>, targets: Vec<String>) -> Option<String> {
+    let mut problems = vec![];
+    for target in targets {
+        let req = Request {
+            method: "DELETE".into(),
+            target: target.clone(),
+            authenticate: true,
+            ..Default::default()
+        };
+        let (_, result) = ctx.client.send(&req).await;
+        match result {
+            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => ctx.ledger.deleted(&target),
+            Ok(r) => {
+                ctx.ledger.leftover(&target);
+                problems.push(format!("cleanup DELETE {target} answered {}", r.status));
+            }
+            Err(e) => {
+                ctx.ledger.leftover(&target);
+                problems.push(format!("cleanup DELETE {target}: {e}"));
+            }
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// Splits `path?a=b&c` into the path and decoded query pairs.
+fn split_query(path: &str) -> (String, Vec<(String, String)>) {
+    match path.split_once('?') {
+        None => (path.to_string(), vec![]),
+        Some((p, q)) => (
+            p.to_string(),
+            url::form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+        ),
+    }
+}

@@ -1,0 +1,110 @@
+//! Running cases against a target: discovery results in, a [`RunReport`] out.
+//! Cases run concurrently up to a limit; every resource the run created is
+//! deleted at the end, also after an interrupt.
+
+pub mod exec;
+pub mod expect;
+pub mod ledger;
+pub mod plan;
+pub mod template;
+
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::time::Instant;
+
+use futures::StreamExt;
+
+use crate::discover::Capabilities;
+use crate::http::Client;
+use crate::outcome::{CaseOutcome, Cleanup, RunReport, Status, Summary};
+use crate::rfc::Level;
+use crate::suite::Case;
+
+pub use exec::{run_case, Context};
+pub use ledger::Ledger;
+pub use plan::Selection;
+
+/// How to run.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub concurrency: usize,
+    pub fail_on: Level,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            concurrency: 4,
+            fail_on: Level::Should,
+        }
+    }
+}
+
+/// A short token that makes every name the run creates unique to it.
+pub fn new_run_token() -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("scimitar-{}", &id[..10])
+}
+
+/// Runs the cases and cleans up. `on_done` sees each outcome as it arrives;
+/// when `interrupted` becomes true, no new request is sent, the cases still
+/// running stop at their next step, and cleanup runs.
+pub async fn run(
+    client: &Client,
+    caps: &Capabilities,
+    cases: &[Case],
+    options: &RunOptions,
+    interrupted: &AtomicBool,
+    on_done: &(dyn Fn(&CaseOutcome) + Sync),
+) -> RunReport {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ledger = Ledger::default();
+    let ctx = Context {
+        client,
+        caps,
+        ledger: &ledger,
+        run_token: new_run_token(),
+        interrupted,
+        counter: AtomicU64::new(0),
+    };
+    let mut outcomes: Vec<(usize, CaseOutcome)> = futures::stream::iter(cases.iter().enumerate())
+        .map(|(i, case)| {
+            let ctx = &ctx;
+            async move {
+                let outcome = if ctx.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
+                    let mut o = exec::blank_outcome(case);
+                    o.status = Status::Errored;
+                    o.message = "not run: the run was interrupted".into();
+                    o
+                } else {
+                    run_case(ctx, case).await
+                };
+                on_done(&outcome);
+                (i, outcome)
+            }
+        })
+        .buffer_unordered(options.concurrency.max(1))
+        .collect()
+        .await;
+    outcomes.sort_by_key(|(i, _)| *i);
+    // Anything still live (a case cut short) is deleted now.
+    exec::cleanup_targets(&ctx, ledger.all_live()).await;
+    let cases: Vec<CaseOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
+    let (created, deleted, leftover) = ledger.totals();
+    RunReport {
+        tool: "scimitar".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        target: client.redactor().text(client.base_url().as_str()),
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        fail_on: options.fail_on,
+        interrupted: interrupted.load(std::sync::atomic::Ordering::SeqCst),
+        summary: Summary::of(&cases),
+        cleanup: Cleanup {
+            created,
+            deleted,
+            leftover,
+        },
+        cases,
+    }
+}

@@ -1,0 +1,133 @@
+//! Named, injectable deviations from the RFCs. Each is one realistic bug in
+//! one area; the bug matrix test proves each makes at least one case fail.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+macro_rules! bugs {
+    ($( $variant:ident = $name:literal, $area:literal, $desc:literal; )*) => {
+        /// A bug the reference server can be started with.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Bug { $( $variant, )* }
+
+        impl Bug {
+            pub const ALL: &'static [Bug] = &[ $( Bug::$variant, )* ];
+
+            pub fn name(self) -> &'static str {
+                match self { $( Bug::$variant => $name, )* }
+            }
+
+            /// The suite area the bug breaks.
+            pub fn area(self) -> &'static str {
+                match self { $( Bug::$variant => $area, )* }
+            }
+
+            pub fn description(self) -> &'static str {
+                match self { $( Bug::$variant => $desc, )* }
+            }
+        }
+    };
+}
+
+bugs! {
+    SpcMissingEtag = "spc-missing-etag", "discovery", "/ServiceProviderConfig omits the REQUIRED etag member";
+    SpcWrongSchemas = "spc-wrong-schemas", "discovery", "/ServiceProviderConfig names the ResourceType schema URN in schemas";
+    DiscoveryBareArray = "discovery-bare-array", "discovery", "/Schemas and /ResourceTypes return bare JSON arrays instead of ListResponses";
+    ResourceTypeIncomplete = "resource-type-incomplete", "discovery", "the Group resource type lacks the REQUIRED endpoint";
+    DiscoveryRequiresAuth = "discovery-requires-auth", "discovery", "/ServiceProviderConfig refuses requests without credentials";
+    DanglingExtension = "resource-type-dangling-schema", "discovery", "the User resource type lists an extension schema that /Schemas does not serve";
+    DiscoveryFilterApplied = "discovery-filter-applied", "discovery", "/Schemas and /ResourceTypes apply filter, startIndex and count";
+    DiscoveryById404 = "discovery-by-id-404", "discovery", "GET /Schemas/{urn} and /ResourceTypes/{name} answer 404";
+    SchemaTypeCapitalized = "schema-type-capitalized", "discovery", "/Schemas declares attribute types capitalised (\"String\")";
+    CreateReturns200 = "create-returns-200", "crud", "POST answers 200 instead of 201 Created";
+    CreateNoLocation = "create-no-location", "crud", "POST answers without a Location header";
+    LocationWithoutBasePath = "location-without-base-path", "crud", "Location and Content-Location leave out the base path that meta.location has";
+    ReadReturnsList = "read-returns-list", "crud", "GET /Users/{id} answers a ListResponse holding the resource";
+    PutReturnsStale = "put-returns-stale", "crud", "PUT answers with the representation from before the change";
+    RequiredNotEnforced = "required-not-enforced", "crud", "a User without the REQUIRED userName is created";
+    NoEtagHeader = "no-etag-header", "crud", "resources are returned without an ETag header although etag is supported";
+    ClientIdHonoured = "client-id-honoured", "crud", "POST keeps the id the client sent instead of assigning one";
+    MetaIncomplete = "meta-incomplete", "crud", "meta lacks resourceType and lastModified";
+    LastModifiedDrift = "last-modified-drift", "crud", "a new resource's meta.lastModified is later than meta.created";
+    UniquenessNotEnforced = "uniqueness-not-enforced", "crud", "a second User with the same userName is created";
+    UniquenessCaseSensitive = "uniqueness-case-sensitive", "crud", "userName uniqueness compares case-sensitively although caseExact is false";
+    ConflictWithoutScimType = "conflict-without-scimtype", "crud", "a uniqueness conflict answers 409 without scimType";
+    SoftDelete = "soft-delete", "crud", "DELETE hides the resource from lists but GET, PUT and DELETE still find it";
+    DeleteReturns200 = "delete-returns-200", "crud", "DELETE answers 200 with a body instead of 204";
+    DeletedNameReserved = "deleted-name-reserved", "crud", "the userName of a deleted User still conflicts";
+    PutCreates = "put-creates", "crud", "PUT to an unknown id creates the resource";
+    PutHonoursId = "put-honours-id", "crud", "PUT changes the resource's id to the one in the body";
+    PasswordReturned = "password-returned", "crud", "the password (returned \"never\") is returned";
+    GroupMembersDropped = "group-members-dropped", "crud", "members sent when creating a Group are dropped";
+    ExtensionDropped = "extension-dropped", "crud", "enterprise extension attributes are not stored";
+    ListWithoutSchemas = "list-without-schemas", "crud", "list responses lack the ListResponse schemas URN";
+    JsonContentType = "json-content-type", "crud", "responses are labelled application/json instead of application/scim+json";
+    EtagNotMetaVersion = "etag-not-meta-version", "crud", "the ETag header differs from meta.version";
+    ErrorAsHtml = "error-as-html", "errors", "404 errors are HTML pages instead of SCIM Error JSON";
+    ErrorStatusNumber = "error-status-number", "errors", "Error bodies carry status as a JSON number";
+    InvalidJson500 = "invalid-json-500", "errors", "a malformed JSON body answers 500";
+    AuthNotRequired = "auth-not-required", "auth", "requests without credentials are served";
+    AnyTokenAccepted = "any-token-accepted", "auth", "any bearer token is accepted";
+    NoWwwAuthenticate = "no-www-authenticate", "auth", "401 answers carry no WWW-Authenticate header";
+}
+
+impl FromStr for Bug {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Bug::ALL
+            .iter()
+            .copied()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| format!("unknown bug `{s}` (see `scimitar serve --list-bugs`)"))
+    }
+}
+
+/// The bugs a server runs with.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bugs(BTreeSet<Bug>);
+
+impl Bugs {
+    pub fn none() -> Self {
+        Bugs::default()
+    }
+
+    pub fn of(bugs: impl IntoIterator<Item = Bug>) -> Self {
+        Bugs(bugs.into_iter().collect())
+    }
+
+    pub fn has(&self, bug: Bug) -> bool {
+        self.0.contains(&bug)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Bug> + '_ {
+        self.0.iter().copied()
+    }
+}
+
+/// `NAME<TAB>AREA<TAB>description`, one bug a line.
+pub fn listing() -> String {
+    Bug::ALL
+        .iter()
+        .map(|b| format!("{}\t{}\t{}\n", b.name(), b.area(), b.description()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_parse_back() {
+        let mut names: Vec<_> = Bug::ALL.iter().map(|b| b.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Bug::ALL.len());
+        for b in Bug::ALL {
+            assert_eq!(b.name().parse::<Bug>().unwrap(), *b);
+        }
+        assert!("nope".parse::<Bug>().unwrap_err().contains("--list-bugs"));
+        assert_eq!(listing().lines().count(), Bug::ALL.len());
+        assert!(listing().lines().all(|l| l.split('\t').count() == 3));
+    }
+}

@@ -1,0 +1,161 @@
+//! The reference server's discovery endpoints (RFC 7644 §4).
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use serde_json::{json, Value};
+
+use super::bugs::Bug;
+use super::respond::{error, scim};
+use super::store::Kind;
+use super::{base_url, App};
+use crate::scim::schema::core_schema_json;
+use crate::scim::urn;
+
+pub fn routes() -> Router<App> {
+    Router::new()
+        .route("/ServiceProviderConfig", get(service_provider_config))
+        .route("/ResourceTypes", get(resource_types))
+        .route("/ResourceTypes/{id}", get(resource_type))
+        .route("/Schemas", get(schemas))
+        .route("/Schemas/{id}", get(schema))
+}
+
+async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> Response {
+    let base = base_url(&headers);
+    let schema = if app.bug(Bug::SpcWrongSchemas) { urn::RESOURCE_TYPE } else { urn::SERVICE_PROVIDER_CONFIG };
+    let mut spc = json!({
+        "schemas": [schema],
+        "documentationUri": "https://example.invalid/scimitar",
+        "patch": {"supported": false},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": false, "maxResults": 200},
+        "changePassword": {"supported": false},
+        "sort": {"supported": false},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with a bearer token (RFC 6750)",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true
+        }],
+        "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")}
+    });
+    if app.bug(Bug::SpcMissingEtag) {
+        spc.as_object_mut().expect("object").remove("etag");
+    }
+    scim(&app, StatusCode::OK, &spc)
+}
+
+fn resource_type_json(app: &App, kind: Kind, base: &str) -> Value {
+    let mut extensions: Vec<Value> = kind
+        .extensions()
+        .iter()
+        .map(|u| json!({"schema": u, "required": false}))
+        .collect();
+    if kind == Kind::User && app.bug(Bug::DanglingExtension) {
+        extensions.push(json!({"schema": "urn:example:params:scim:schemas:extension:acme:2.0:User", "required": false}));
+    }
+    let mut rt = json!({
+        "schemas": [urn::RESOURCE_TYPE],
+        "id": kind.name(),
+        "name": kind.name(),
+        "description": format!("{} resources", kind.name()),
+        "endpoint": kind.endpoint(),
+        "schema": kind.schema(),
+        "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{}", kind.name())}
+    });
+    if !extensions.is_empty() {
+        rt["schemaExtensions"] = Value::Array(extensions);
+    }
+    if kind == Kind::Group && app.bug(Bug::ResourceTypeIncomplete) {
+        rt.as_object_mut().expect("object").remove("endpoint");
+    }
+    rt
+}
+
+fn schema_json(app: &App, base: &str) -> Vec<Value> {
+    core_schema_json()
+        .into_iter()
+        .map(|mut s| {
+            let id = s["id"].as_str().unwrap_or_default().to_string();
+            s["meta"] = json!({"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")});
+            if app.bug(Bug::SchemaTypeCapitalized) {
+                capitalise_types(&mut s["attributes"]);
+            }
+            s
+        })
+        .collect()
+}
+
+fn capitalise_types(attrs: &mut Value) {
+    for a in attrs.as_array_mut().into_iter().flatten() {
+        if let Some(t) = a["type"].as_str() {
+            let mut c = t.chars();
+            let cap: String = c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c).collect();
+            a["type"] = json!(cap);
+        }
+        if let Some(subs) = a.get_mut("subAttributes") {
+            capitalise_types(subs);
+        }
+    }
+}
+
+/// A list of discovery resources: query parameters ignored unless a bug applies them.
+fn list(app: &App, mut items: Vec<Value>, key: &str, query: &HashMap<String, String>) -> Response {
+    if app.bug(Bug::DiscoveryFilterApplied) {
+        if let Some(f) = query.get("filter") {
+            items.retain(|i| i[key].as_str().is_some_and(|v| f.contains(v)));
+        }
+        let start = query.get("startIndex").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1);
+        let count = query.get("count").and_then(|s| s.parse::<usize>().ok()).unwrap_or(usize::MAX);
+        items = items.into_iter().skip(start - 1).take(count).collect();
+    } else if query.contains_key("filter") {
+        // RFC 7644 §4: "If a filter is provided, the service provider SHOULD respond with 403".
+        return error(app, StatusCode::FORBIDDEN, None, "filters are not supported on discovery endpoints");
+    }
+    let body = if app.bug(Bug::DiscoveryBareArray) {
+        Value::Array(items)
+    } else {
+        json!({
+            "schemas": [urn::LIST_RESPONSE],
+            "totalResults": items.len(),
+            "startIndex": 1,
+            "itemsPerPage": items.len(),
+            "Resources": items
+        })
+    };
+    scim(app, StatusCode::OK, &body)
+}
+
+async fn resource_types(State(app): State<App>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let base = base_url(&headers);
+    let items = [Kind::User, Kind::Group].iter().map(|k| resource_type_json(&app, *k, &base)).collect();
+    list(&app, items, "name", &q)
+}
+
+async fn resource_type(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let base = base_url(&headers);
+    match [Kind::User, Kind::Group].into_iter().find(|k| k.name() == id) {
+        Some(kind) if !app.bug(Bug::DiscoveryById404) => scim(&app, StatusCode::OK, &resource_type_json(&app, kind, &base)),
+        _ => error(&app, StatusCode::NOT_FOUND, None, &format!("no resource type {id}")),
+    }
+}
+
+async fn schemas(State(app): State<App>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+    let items = schema_json(&app, &base_url(&headers));
+    list(&app, items, "id", &q)
+}
+
+async fn schema(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let found = schema_json(&app, &base_url(&headers)).into_iter().find(|s| s["id"] == json!(id));
+    match found {
+        Some(s) if !app.bug(Bug::DiscoveryById404) => scim(&app, StatusCode::OK, &s),
+        _ => error(&app, StatusCode::NOT_FOUND, None, &format!("no schema {id}")),
+    }
+}

@@ -1,0 +1,163 @@
+//! The embedded reference server (`scimitar serve`): an in-memory SCIM 2.0
+//! service provider on axum, under `/scim/v2`, with injectable bugs.
+
+pub mod bugs;
+mod discovery;
+mod resources;
+mod respond;
+mod store;
+mod validate;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::Router;
+use tokio::sync::oneshot;
+
+pub use bugs::{Bug, Bugs};
+use store::Store;
+
+/// The path under which the SCIM API is served.
+pub const BASE_PATH: &str = "/scim/v2";
+
+/// How to start a reference server.
+#[derive(Clone, Debug, Default)]
+pub struct ServerConfig {
+    pub bugs: Bugs,
+    /// The bearer token every non-discovery request must carry; none means open.
+    pub token: Option<String>,
+}
+
+/// Shared server state.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<AppInner>,
+}
+
+struct AppInner {
+    config: ServerConfig,
+    store: Mutex<Store>,
+}
+
+impl App {
+    pub fn new(config: ServerConfig) -> Self {
+        App {
+            inner: Arc::new(AppInner {
+                config,
+                store: Mutex::new(Store::default()),
+            }),
+        }
+    }
+
+    pub fn bug(&self, bug: Bug) -> bool {
+        self.inner.config.bugs.has(bug)
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        self.inner.store.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The absolute base URL the client used, from its Host header.
+pub fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}{BASE_PATH}")
+}
+
+/// The router of a server.
+pub fn router(config: ServerConfig) -> Router {
+    let app = App::new(config);
+    let api = Router::new()
+        .merge(discovery::routes())
+        .merge(resources::routes(store::Kind::User))
+        .merge(resources::routes(store::Kind::Group))
+        .merge(resources::unsupported_routes())
+        .fallback(resources::not_found)
+        .layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .with_state(app.clone());
+    Router::new()
+        .nest(BASE_PATH, api)
+        .fallback(resources::not_found)
+        .with_state(app)
+}
+
+/// Refuses requests without the configured bearer token (RFC 7644 §2);
+/// discovery GETs stay public (RFC 7643 §5 recommends it).
+async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Response {
+    let Some(token) = app.inner.config.token.as_deref() else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    let public = req.method() == axum::http::Method::GET
+        && !app.bug(Bug::DiscoveryRequiresAuth)
+        && ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]
+            .iter()
+            .any(|p| path.starts_with(p) || path.starts_with(&format!("{BASE_PATH}{p}")));
+    let given = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    let ok = public
+        || app.bug(Bug::AuthNotRequired)
+        || match given {
+            Some(g) => g == token || (app.bug(Bug::AnyTokenAccepted) && !g.is_empty()),
+            None => false,
+        };
+    if ok {
+        return next.run(req).await;
+    }
+    let resp = respond::error(&app, StatusCode::UNAUTHORIZED, None, "authentication required");
+    if app.bug(Bug::NoWwwAuthenticate) {
+        resp
+    } else {
+        respond::with_header(resp, header::WWW_AUTHENTICATE, "Bearer realm=\"scimitar\"")
+    }
+}
+
+/// A server running in this process.
+pub struct Running {
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT/scim/v2`
+    pub base_url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    /// Stops the server and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Starts a server on `addr` (port 0 picks a free port).
+pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let (tx, rx) = oneshot::channel::<()>();
+    let app = router(config);
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
+    });
+    Ok(Running {
+        addr,
+        base_url: format!("http://{addr}{BASE_PATH}"),
+        shutdown: Some(tx),
+        task,
+    })
+}
