@@ -82,16 +82,21 @@ impl Capabilities {
             }
         };
         if matches!(resp.status, 401 | 403) && self.credentials {
-            return Err(DiscoverError::AuthRefused(format!("GET {path} answered {}", resp.status)));
+            return Err(DiscoverError::AuthRefused(format!(
+                "GET {path} answered {}",
+                resp.status
+            )));
         }
         if resp.status != 200 {
-            self.problems.push(format!("GET {path} answered {}", resp.status));
+            self.problems
+                .push(format!("GET {path} answered {}", resp.status));
             return Ok(None);
         }
         match resp.json() {
             Some(v) => Ok(Some(v)),
             None => {
-                self.problems.push(format!("GET {path}: the body is not JSON"));
+                self.problems
+                    .push(format!("GET {path}: the body is not JSON"));
                 Ok(None)
             }
         }
@@ -99,7 +104,8 @@ impl Capabilities {
 
     fn read_resource_types(&mut self, body: &Value) {
         let Some(items) = list_items(body) else {
-            self.problems.push("GET /ResourceTypes: no list of resource types".into());
+            self.problems
+                .push("GET /ResourceTypes: no list of resource types".into());
             return;
         };
         for item in items {
@@ -107,14 +113,21 @@ impl Capabilities {
             let endpoint = item["endpoint"].as_str();
             let schema = item["schema"].as_str();
             let (Some(name), Some(endpoint), Some(schema)) = (name, endpoint, schema) else {
-                self.problems.push(format!("a resource type lacks name, endpoint or schema: {item}"));
+                self.problems.push(format!(
+                    "a resource type lacks name, endpoint or schema: {item}"
+                ));
                 continue;
             };
             let extensions = item["schemaExtensions"]
                 .as_array()
                 .map(|exts| {
                     exts.iter()
-                        .filter_map(|e| Some((e["schema"].as_str()?.to_string(), e["required"].as_bool().unwrap_or(false))))
+                        .filter_map(|e| {
+                            Some((
+                                e["schema"].as_str()?.to_string(),
+                                e["required"].as_bool().unwrap_or(false),
+                            ))
+                        })
                         .collect()
                 })
                 .unwrap_or_default();
@@ -129,7 +142,8 @@ impl Capabilities {
 
     fn read_schemas(&mut self, body: &Value) {
         let Some(items) = list_items(body) else {
-            self.problems.push("GET /Schemas: no list of schemas".into());
+            self.problems
+                .push("GET /Schemas: no list of schemas".into());
             return;
         };
         self.schema_json = items.clone();
@@ -146,18 +160,26 @@ impl Capabilities {
 
     /// An authenticated GET on the first resource endpoint must not be refused.
     async fn probe_auth(&mut self, client: &Client) -> Result<(), DiscoverError> {
-        let Some(rt) = self.resource_types.first() else { return Ok(()) };
+        let Some(rt) = self.resource_types.first() else {
+            return Ok(());
+        };
         let mut req = Request::get(rt.endpoint.clone());
         req.query = vec![("count".into(), "1".into())];
         let (exchange, result) = client.send(&req).await;
         self.exchanges.push(exchange);
         match result {
-            Ok(resp) if matches!(resp.status, 401 | 403) => Err(DiscoverError::AuthRefused(format!(
-                "GET {}?count=1 answered {}{}",
-                rt.endpoint,
-                resp.status,
-                if self.credentials { "" } else { " (no credentials were given)" }
-            ))),
+            Ok(resp) if matches!(resp.status, 401 | 403) => {
+                Err(DiscoverError::AuthRefused(format!(
+                    "GET {}?count=1 answered {}{}",
+                    rt.endpoint,
+                    resp.status,
+                    if self.credentials {
+                        ""
+                    } else {
+                        " (no credentials were given)"
+                    }
+                )))
+            }
             Err(e) if e.is_unreachable() => Err(DiscoverError::Unreachable(e.to_string())),
             _ => Ok(()),
         }
@@ -189,7 +211,9 @@ impl Capabilities {
         if actual.to_string() == want {
             Ok(())
         } else {
-            Err(format!("the server declares {type_name}.{attr_path} {characteristic}={actual}"))
+            Err(format!(
+                "the server declares {type_name}.{attr_path} {characteristic}={actual}"
+            ))
         }
     }
 
@@ -221,7 +245,10 @@ impl Capabilities {
         }
         if let Some(urn) = requirement.strip_prefix("schema:") {
             let declared = self.schemas.iter().any(|s| s.id == urn)
-                || self.resource_types.iter().any(|rt| rt.extensions.iter().any(|(e, _)| e == urn));
+                || self
+                    .resource_types
+                    .iter()
+                    .any(|rt| rt.extensions.iter().any(|(e, _)| e == urn));
             return if declared {
                 Ok(())
             } else {
@@ -231,13 +258,17 @@ impl Capabilities {
         if requirement.starts_with(|c: char| c.is_ascii_uppercase()) {
             return match self.resource_type(requirement) {
                 Some(_) => Ok(()),
-                None => Err(format!("the server declares no `{requirement}` resource type")),
+                None => Err(format!(
+                    "the server declares no `{requirement}` resource type"
+                )),
             };
         }
         if self.feature(requirement) {
             Ok(())
         } else {
-            Err(format!("the server does not advertise `{requirement}.supported`"))
+            Err(format!(
+                "the server does not advertise `{requirement}.supported`"
+            ))
         }
     }
 }
@@ -266,8 +297,13 @@ mod tests {
         assert!(caps.meets("credentials").is_err());
         caps.resource_types[0].schema = crate::scim::urn::USER.into();
         caps.schemas = crate::scim::schema::core_schemas();
-        assert!(caps.meets("attribute:User.userName:caseExact=false").is_ok());
-        assert!(caps.meets("attribute:User.userName:caseExact=true").unwrap_err().contains("caseExact=false"));
+        assert!(caps
+            .meets("attribute:User.userName:caseExact=false")
+            .is_ok());
+        assert!(caps
+            .meets("attribute:User.userName:caseExact=true")
+            .unwrap_err()
+            .contains("caseExact=false"));
         assert!(caps.meets("attribute:User.nope:caseExact=true").is_err());
     }
 }

@@ -10,15 +10,15 @@
 //! - [`serve`]: the reference server with injectable bugs.
 //! - [`cli`]: the command line.
 
-pub mod rfc;
-pub mod scim;
-pub mod source;
-pub mod http;
-pub mod suite;
-pub mod outcome;
-pub mod discover;
 pub mod check;
-pub mod run;
-pub mod serve;
-pub mod report;
 pub mod cli;
+pub mod discover;
+pub mod http;
+pub mod outcome;
+pub mod report;
+pub mod rfc;
+pub mod run;
+pub mod scim;
+pub mod serve;
+pub mod source;
+pub mod suite;

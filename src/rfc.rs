@@ -115,9 +115,15 @@ mod tests {
 
     #[test]
     fn the_copy_matches_the_shared_catalog() {
-        let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/rfc/requirements.tsv");
+        let shared = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../shared/rfc/requirements.tsv"
+        );
         if let Ok(text) = std::fs::read_to_string(shared) {
-            assert_eq!(text, CATALOG, "suites/requirements.tsv is stale: copy shared/rfc/requirements.tsv");
+            assert_eq!(
+                text, CATALOG,
+                "suites/requirements.tsv is stale: copy shared/rfc/requirements.tsv"
+            );
         }
     }
 }

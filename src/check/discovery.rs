@@ -11,7 +11,9 @@ use crate::discover::list_items;
 
 /// RFC 7643 §6: each resource type's schema and extensions name schemas
 /// that /Schemas serves.
-pub fn resource_types_reference_schemas<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+pub fn resource_types_reference_schemas<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
     async move {
         let caps = ctx.caps;
         if caps.resource_types.is_empty() {
@@ -25,13 +27,20 @@ pub fn resource_types_reference_schemas<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<
         let mut findings = vec![];
         for rt in &caps.resource_types {
             let mut named = vec![(rt.schema.as_str(), "schema")];
-            named.extend(rt.extensions.iter().map(|(e, _)| (e.as_str(), "schemaExtensions")));
+            named.extend(
+                rt.extensions
+                    .iter()
+                    .map(|(e, _)| (e.as_str(), "schemaExtensions")),
+            );
             for (urn, role) in named {
                 if !served.contains(urn) {
                     findings.push(Finding::new(
                         format!("resource type {} {role}", rt.name),
                         format!("a schema id served by /Schemas ({urn})"),
-                        format!("/Schemas serves only {}", served.iter().copied().collect::<Vec<_>>().join(", ")),
+                        format!(
+                            "/Schemas serves only {}",
+                            served.iter().copied().collect::<Vec<_>>().join(", ")
+                        ),
                     ));
                 }
             }
@@ -51,26 +60,57 @@ fn valid_attr_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-const TYPES: &[&str] = &["string", "boolean", "decimal", "integer", "dateTime", "binary", "reference", "complex"];
+const TYPES: &[&str] = &[
+    "string",
+    "boolean",
+    "decimal",
+    "integer",
+    "dateTime",
+    "binary",
+    "reference",
+    "complex",
+];
 
-fn check_attributes(schema: &str, prefix: &str, attrs: &Value, depth: usize, out: &mut Vec<Finding>) {
+fn check_attributes(
+    schema: &str,
+    prefix: &str,
+    attrs: &Value,
+    depth: usize,
+    out: &mut Vec<Finding>,
+) {
     let Some(attrs) = attrs.as_array() else {
-        out.push(Finding::new(format!("{schema} {prefix}attributes"), "an array", attrs.to_string()));
+        out.push(Finding::new(
+            format!("{schema} {prefix}attributes"),
+            "an array",
+            attrs.to_string(),
+        ));
         return;
     };
     for a in attrs {
         let name = a["name"].as_str().unwrap_or("");
         let here = format!("{schema} attribute `{prefix}{name}`");
         if !valid_attr_name(name) {
-            out.push(Finding::new(&here, "a name matching RFC 7643 §2.1 ATTRNAME", format!("{:?}", a["name"])));
+            out.push(Finding::new(
+                &here,
+                "a name matching RFC 7643 §2.1 ATTRNAME",
+                format!("{:?}", a["name"]),
+            ));
         }
         match a["type"].as_str() {
             Some(t) if TYPES.contains(&t) => {}
-            other => out.push(Finding::new(&here, format!("a type among {}", TYPES.join(", ")), format!("{other:?}"))),
+            other => out.push(Finding::new(
+                &here,
+                format!("a type among {}", TYPES.join(", ")),
+                format!("{other:?}"),
+            )),
         }
         if let Some(subs) = a.get("subAttributes") {
             if depth > 0 {
-                out.push(Finding::new(&here, "no sub-attributes (RFC 7643 §2.3.8: sub-attributes are not complex)", "subAttributes"));
+                out.push(Finding::new(
+                    &here,
+                    "no sub-attributes (RFC 7643 §2.3.8: sub-attributes are not complex)",
+                    "subAttributes",
+                ));
             } else {
                 check_attributes(schema, &format!("{name}."), subs, depth + 1, out);
             }
@@ -79,7 +119,9 @@ fn check_attributes(schema: &str, prefix: &str, attrs: &Value, depth: usize, out
 }
 
 /// RFC 7643 §7: every schema has a URN id and well-formed attribute definitions.
-pub fn schemas_well_formed<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+pub fn schemas_well_formed<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
     async move {
         if ctx.caps.schema_json.is_empty() {
             return Err("no schemas were discovered".into());
@@ -88,7 +130,11 @@ pub fn schemas_well_formed<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Ve
         for s in &ctx.caps.schema_json {
             let id = s["id"].as_str().unwrap_or("");
             if !id.starts_with("urn:") {
-                out.push(Finding::new("schema id", "a URN (RFC 7643 §7)", format!("{:?}", s["id"])));
+                out.push(Finding::new(
+                    "schema id",
+                    "a URN (RFC 7643 §7)",
+                    format!("{:?}", s["id"]),
+                ));
             }
             check_attributes(id, "", &s["attributes"], 0, &mut out);
         }
@@ -98,23 +144,39 @@ pub fn schemas_well_formed<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Ve
 }
 
 fn ids(body: &Value, key: &str) -> Option<BTreeSet<String>> {
-    Some(list_items(body)?.iter().filter_map(|r| r[key].as_str().map(str::to_string)).collect())
+    Some(
+        list_items(body)?
+            .iter()
+            .filter_map(|r| r[key].as_str().map(str::to_string))
+            .collect(),
+    )
 }
 
 /// RFC 7644 §4: query parameters on /Schemas and /ResourceTypes are ignored,
 /// or a filter is refused with 403. Any other answer misleads clients.
-pub fn query_parameters_ignored<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+pub fn query_parameters_ignored<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
     async move {
         let mut out = vec![];
         for (path, key, filter) in [
-            ("/Schemas", "id", "id eq \"urn:ietf:params:scim:schemas:core:2.0:Group\""),
+            (
+                "/Schemas",
+                "id",
+                "id eq \"urn:ietf:params:scim:schemas:core:2.0:Group\"",
+            ),
             ("/ResourceTypes", "name", "name eq \"Group\""),
         ] {
             let all = ctx.get(path, &[]).await?;
             let Some(expected) = all.json().and_then(|b| ids(&b, key)) else {
                 return Err(format!("GET {path} gave no list to compare with"));
             };
-            let query = [("filter", filter), ("startIndex", "2"), ("count", "1"), ("sortBy", key)];
+            let query = [
+                ("filter", filter),
+                ("startIndex", "2"),
+                ("count", "1"),
+                ("sortBy", key),
+            ];
             let resp = ctx.get(path, &query).await?;
             match resp.status {
                 403 => {}
@@ -123,8 +185,15 @@ pub fn query_parameters_ignored<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Resu
                     if got != expected {
                         out.push(Finding::new(
                             format!("GET {path} with filter, startIndex, count and sortBy"),
-                            format!("the full list ({} items) as without them, or 403", expected.len()),
-                            format!("200 with {} items: {}", got.len(), got.into_iter().collect::<Vec<_>>().join(", ")),
+                            format!(
+                                "the full list ({} items) as without them, or 403",
+                                expected.len()
+                            ),
+                            format!(
+                                "200 with {} items: {}",
+                                got.len(),
+                                got.into_iter().collect::<Vec<_>>().join(", ")
+                            ),
                         ));
                     }
                 }

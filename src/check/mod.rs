@@ -20,7 +20,11 @@ pub struct Finding {
 }
 
 impl Finding {
-    pub fn new(subject: impl Into<String>, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+    pub fn new(
+        subject: impl Into<String>,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
         Finding {
             subject: subject.into(),
             expected: expected.into(),
@@ -48,14 +52,22 @@ impl<'a> CheckCtx<'a> {
     /// An authenticated GET, recorded for the report.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Response, String> {
         let mut req = Request::get(path);
-        req.query = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        req.query = query
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         let (exchange, result) = self.client.send(&req).await;
-        self.exchanges.lock().unwrap_or_else(|p| p.into_inner()).push(exchange);
+        self.exchanges
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(exchange);
         result.map_err(|e| format!("GET {path}: {e}"))
     }
 
     pub fn into_exchanges(self) -> Vec<Exchange> {
-        self.exchanges.into_inner().unwrap_or_else(|p| p.into_inner())
+        self.exchanges
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -65,9 +77,18 @@ pub type CheckFn = for<'a> fn(&'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Find
 /// Every built-in check by id.
 pub fn registry() -> &'static [(&'static str, CheckFn)] {
     &[
-        ("discovery.resource-types-reference-schemas", discovery::resource_types_reference_schemas),
-        ("discovery.schemas-well-formed", discovery::schemas_well_formed),
-        ("discovery.query-parameters-ignored", discovery::query_parameters_ignored),
+        (
+            "discovery.resource-types-reference-schemas",
+            discovery::resource_types_reference_schemas,
+        ),
+        (
+            "discovery.schemas-well-formed",
+            discovery::schemas_well_formed,
+        ),
+        (
+            "discovery.query-parameters-ignored",
+            discovery::query_parameters_ignored,
+        ),
     ]
 }
 

@@ -17,7 +17,11 @@ pub mod exit {
 }
 
 #[derive(Parser, Debug)]
-#[command(name = "scimitar", version, about = "SCIM 2.0 conformance and fuzz test harness")]
+#[command(
+    name = "scimitar",
+    version,
+    about = "SCIM 2.0 conformance and fuzz test harness"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,7 +30,7 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the suites against a SCIM endpoint (the embedded reference server when no URL is given).
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Print the cases: id, area, level, requirement ids.
     List(run::ListArgs),
     /// Serve the embedded reference server.
@@ -38,18 +42,26 @@ pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { exit::USAGE } else { exit::OK };
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
             let _ = e.print();
             return code;
         }
     };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SCIMITAR_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SCIMITAR_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -58,7 +70,7 @@ pub fn main() -> i32 {
     };
     runtime.block_on(async {
         match cli.command {
-            Command::Run(args) => run::run(args).await,
+            Command::Run(args) => run::run(*args).await,
             Command::List(args) => run::list(args),
             Command::Serve(args) => serve::serve(args).await,
         }

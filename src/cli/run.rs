@@ -104,7 +104,13 @@ pub fn list(args: ListArgs) -> i32 {
         Err(code) => return code,
     };
     for c in &cases {
-        println!("{}\t{}\t{}\t{}", c.id, c.area, c.level, c.requirements.join(","));
+        println!(
+            "{}\t{}\t{}\t{}",
+            c.id,
+            c.area,
+            c.level,
+            c.requirements.join(",")
+        );
     }
     exit::OK
 }
@@ -191,7 +197,14 @@ pub async fn run(args: RunArgs) -> i32 {
         }
         None => {
             let token = format!("emb-{}", uuid::Uuid::new_v4().simple());
-            let server = serve::start(ServerConfig { bugs, token: Some(token.clone()) }, ([127, 0, 0, 1], 0).into()).await;
+            let server = serve::start(
+                ServerConfig {
+                    bugs,
+                    token: Some(token.clone()),
+                },
+                ([127, 0, 0, 1], 0).into(),
+            )
+            .await;
             let server = match server {
                 Ok(s) => s,
                 Err(e) => {
@@ -199,8 +212,12 @@ pub async fn run(args: RunArgs) -> i32 {
                     return exit::UNREACHABLE;
                 }
             };
-            let mut config = ClientConfig::new(Url::parse(&server.base_url).expect("server URL is valid"));
-            config.auth = Auth::Bearer { token, env: "SCIMITAR_TOKEN".into() };
+            let mut config =
+                ClientConfig::new(Url::parse(&server.base_url).expect("server URL is valid"));
+            config.auth = Auth::Bearer {
+                token,
+                env: "SCIMITAR_TOKEN".into(),
+            };
             embedded = Some(server);
             config
         }
@@ -223,7 +240,11 @@ async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i3
     let caps = match Capabilities::discover(&client).await {
         Ok(c) => c,
         Err(e @ (DiscoverError::Unreachable(_) | DiscoverError::AuthRefused(_))) => {
-            eprintln!("error: {} ({})", e, client.redactor().text(client.base_url().as_str()));
+            eprintln!(
+                "error: {} ({})",
+                e,
+                client.redactor().text(client.base_url().as_str())
+            );
             return exit::UNREACHABLE;
         }
     };
@@ -236,15 +257,28 @@ async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i3
             bar.inc(1);
         }
     };
-    let options = RunOptions { concurrency: args.concurrency, fail_on: args.fail_on };
+    let options = RunOptions {
+        concurrency: args.concurrency,
+        fail_on: args.fail_on,
+    };
     let report = run::run(&client, &caps, cases, &options, &interrupted, &on_done).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let mut code = if report.failing().next().is_some() { exit::FAILURES } else { exit::OK };
+    let mut code = if report.failing().next().is_some() {
+        exit::FAILURES
+    } else {
+        exit::OK
+    };
     for (path, text) in [
-        (&args.json, args.json.as_ref().map(|_| report::json::render(&report))),
-        (&args.junit, args.junit.as_ref().map(|_| report::junit::render(&report))),
+        (
+            &args.json,
+            args.json.as_ref().map(|_| report::json::render(&report)),
+        ),
+        (
+            &args.junit,
+            args.junit.as_ref().map(|_| report::junit::render(&report)),
+        ),
     ] {
         if let (Some(path), Some(text)) = (path, text) {
             if let Err(e) = std::fs::write(path, text) {

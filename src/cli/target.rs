@@ -57,15 +57,28 @@ impl TargetArgs {
                 .split_once(':')
                 .ok_or_else(|| format!("--header {h:?}: expected `Name: value`"))?;
             let name = name.trim();
-            if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_".contains(c))
+            {
                 return Err(format!("--header: invalid header name {name:?}"));
             }
-            config.headers.push((name.to_string(), value.trim().to_string()));
+            config
+                .headers
+                .push((name.to_string(), value.trim().to_string()));
         }
         config.auth = if let Some(token_url) = &self.oauth_token_url {
-            let client_id = self.oauth_client_id.clone().ok_or("--oauth-token-url needs --oauth-client-id")?;
-            let client_secret = env(&self.oauth_client_secret_env)
-                .ok_or_else(|| format!("--oauth-token-url needs the client secret in ${}", self.oauth_client_secret_env))?;
+            let client_id = self
+                .oauth_client_id
+                .clone()
+                .ok_or("--oauth-token-url needs --oauth-client-id")?;
+            let client_secret = env(&self.oauth_client_secret_env).ok_or_else(|| {
+                format!(
+                    "--oauth-token-url needs the client secret in ${}",
+                    self.oauth_client_secret_env
+                )
+            })?;
             Auth::OAuth2 {
                 token_url: token_url.clone(),
                 client_id,
@@ -73,8 +86,12 @@ impl TargetArgs {
                 scope: self.oauth_scope.clone(),
             }
         } else if let Some(user) = &self.basic_user {
-            let password = env(&self.basic_password_env)
-                .ok_or_else(|| format!("--basic-user needs the password in ${}", self.basic_password_env))?;
+            let password = env(&self.basic_password_env).ok_or_else(|| {
+                format!(
+                    "--basic-user needs the password in ${}",
+                    self.basic_password_env
+                )
+            })?;
             Auth::Basic {
                 user: user.clone(),
                 password,

@@ -37,7 +37,9 @@ impl Auth {
         match self {
             Auth::None => vec![],
             Auth::Bearer { token, .. } => vec![token.clone()],
-            Auth::Basic { user, password, .. } => vec![password.clone(), basic_value(user, password)],
+            Auth::Basic { user, password, .. } => {
+                vec![password.clone(), basic_value(user, password)]
+            }
             Auth::OAuth2 { client_secret, .. } => vec![client_secret.clone()],
         }
     }

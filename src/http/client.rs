@@ -168,7 +168,8 @@ impl Client {
     pub fn url_for(&self, target: &str, query: &[(String, String)]) -> Result<Url, HttpError> {
         let base = &self.config.base_url;
         let mut url = if target.starts_with("http://") || target.starts_with("https://") {
-            let url = Url::parse(target).map_err(|e| HttpError::InvalidUrl(format!("{target}: {e}")))?;
+            let url =
+                Url::parse(target).map_err(|e| HttpError::InvalidUrl(format!("{target}: {e}")))?;
             if url.origin() != base.origin() {
                 return Err(HttpError::OtherOrigin(url.origin().ascii_serialization()));
             }
@@ -203,7 +204,8 @@ impl Client {
             }
             headers.extend(self.config.headers.iter().cloned());
         }
-        let has = |hs: &[(String, String)], n: &str| hs.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
+        let has =
+            |hs: &[(String, String)], n: &str| hs.iter().any(|(k, _)| k.eq_ignore_ascii_case(n));
         if !has(&req.headers, "accept") {
             headers.push(("Accept".into(), "application/scim+json".into()));
         }
@@ -216,7 +218,10 @@ impl Client {
         let recorded = self.record_request(req, url.as_ref().ok(), &headers);
         let result = match (url, auth_error) {
             (_, Some(e)) | (Err(e), _) => Err(e),
-            (Ok(url), None) => self.transmit(&req.method, url, &headers, req.body.clone()).await,
+            (Ok(url), None) => {
+                self.transmit(&req.method, url, &headers, req.body.clone())
+                    .await
+            }
         };
         let exchange = self.record(recorded, &result, started.elapsed());
         (exchange, result)
@@ -243,7 +248,12 @@ impl Client {
         let headers = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let limit = self.config.max_response_bytes;
         if resp.content_length().is_some_and(|n| n as usize > limit) {
@@ -256,7 +266,11 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, headers, body })
+        Ok(Response {
+            status,
+            headers,
+            body,
+        })
     }
 
     fn classify(&self, e: reqwest::Error) -> HttpError {
@@ -281,7 +295,13 @@ impl Client {
 
     /// Fetches (once, and again when expired) an OAuth 2.0 client-credentials token.
     async fn oauth_token(&self) -> Result<String, HttpError> {
-        let Auth::OAuth2 { token_url, client_id, client_secret, scope } = &self.config.auth else {
+        let Auth::OAuth2 {
+            token_url,
+            client_id,
+            client_secret,
+            scope,
+        } = &self.config.auth
+        else {
             return Err(HttpError::Token("not configured".into()));
         };
         let mut cached = self.access_token.lock().await;
@@ -318,7 +338,10 @@ impl Client {
             .as_str()
             .ok_or_else(|| HttpError::Token(format!("{status}: no access_token in the answer")))?
             .to_string();
-        self.redactor.write().expect("redactor lock").add_secret(&token);
+        self.redactor
+            .write()
+            .expect("redactor lock")
+            .add_secret(&token);
         let expiry = json["expires_in"]
             .as_u64()
             .map(|s| Instant::now() + Duration::from_secs(s.saturating_sub(30)));
@@ -326,17 +349,36 @@ impl Client {
         Ok(token)
     }
 
-    fn record_request(&self, req: &Request, url: Option<&Url>, headers: &[(String, String)]) -> RecordedRequest {
+    fn record_request(
+        &self,
+        req: &Request,
+        url: Option<&Url>,
+        headers: &[(String, String)],
+    ) -> RecordedRequest {
         let r = self.redactor();
         RecordedRequest {
             method: req.method.clone(),
-            url: r.text(&url.map(Url::to_string).unwrap_or_else(|| req.target.clone())),
-            headers: headers.iter().map(|(n, v)| (n.clone(), r.header(n, v))).collect(),
-            body: req.body.as_ref().map(|b| r.text(&String::from_utf8_lossy(b))),
+            url: r.text(
+                &url.map(Url::to_string)
+                    .unwrap_or_else(|| req.target.clone()),
+            ),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.clone(), r.header(n, v)))
+                .collect(),
+            body: req
+                .body
+                .as_ref()
+                .map(|b| r.text(&String::from_utf8_lossy(b))),
         }
     }
 
-    fn record(&self, request: RecordedRequest, result: &Result<Response, HttpError>, took: Duration) -> Exchange {
+    fn record(
+        &self,
+        request: RecordedRequest,
+        result: &Result<Response, HttpError>,
+        took: Duration,
+    ) -> Exchange {
         let r = self.redactor();
         let curl = curl_line(&request, self.config.auth.curl_args().as_deref());
         let (response, error) = match result {
@@ -346,7 +388,11 @@ impl Client {
                 (
                     Some(RecordedResponse {
                         status: resp.status,
-                        headers: resp.headers.iter().map(|(n, v)| (n.clone(), r.header(n, v))).collect(),
+                        headers: resp
+                            .headers
+                            .iter()
+                            .map(|(n, v)| (n.clone(), r.header(n, v)))
+                            .collect(),
                         body: r.text(&String::from_utf8_lossy(shown)),
                         body_truncated: truncated,
                     }),
@@ -390,9 +436,13 @@ mod tests {
     #[test]
     fn targets_join_the_base_path_and_other_origins_are_refused() {
         let c = client("http://127.0.0.1:9/scim/v2/");
-        let u = c.url_for("/Users", &[("count".into(), "1".into())]).unwrap();
+        let u = c
+            .url_for("/Users", &[("count".into(), "1".into())])
+            .unwrap();
         assert_eq!(u.as_str(), "http://127.0.0.1:9/scim/v2/Users?count=1");
-        let same = c.url_for("http://127.0.0.1:9/scim/v2/Users/1", &[]).unwrap();
+        let same = c
+            .url_for("http://127.0.0.1:9/scim/v2/Users/1", &[])
+            .unwrap();
         assert_eq!(same.path(), "/scim/v2/Users/1");
         assert!(matches!(
             c.url_for("http://evil.example/Users", &[]),

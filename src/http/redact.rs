@@ -80,16 +80,16 @@ mod tests {
         r.add_secret("tok-123456");
         r.add_secret("ab"); // too short to redact safely
         r.add_secret_header("X-Tenant-Key");
-        assert_eq!(
-            r.text("echo tok-123456 and ab"),
-            "echo [REDACTED] and ab"
-        );
+        assert_eq!(r.text("echo tok-123456 and ab"), "echo [REDACTED] and ab");
         assert_eq!(
             r.header("Authorization", "Bearer tok-123456"),
             "Bearer [REDACTED]"
         );
         assert_eq!(r.header("x-tenant-key", "whatever"), "[REDACTED]");
         assert_eq!(r.header("Cookie", "a=b"), "[REDACTED]");
-        assert_eq!(r.header("Accept", "application/scim+json"), "application/scim+json");
+        assert_eq!(
+            r.header("Accept", "application/scim+json"),
+            "application/scim+json"
+        );
     }
 }

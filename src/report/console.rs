@@ -44,7 +44,10 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         report.duration_ms as f64 / 1000.0, report.target
     ));
     let c = &report.cleanup;
-    out.push_str(&format!("cleanup: created {}, deleted {}", c.created, c.deleted));
+    out.push_str(&format!(
+        "cleanup: created {}, deleted {}",
+        c.created, c.deleted
+    ));
     if c.leftover.is_empty() {
         out.push_str(", nothing left behind\n");
     } else {
@@ -71,7 +74,9 @@ pub fn summary_table(report: &RunReport) -> String {
     }
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(["area", "level", "passed", "failed", "warnings", "skipped", "errored"]);
+    table.set_header([
+        "area", "level", "passed", "failed", "warnings", "skipped", "errored",
+    ]);
     for ((area, level), r) in rows {
         table.add_row(vec![
             Cell::new(area),

@@ -21,10 +21,18 @@ pub fn render(report: &RunReport) -> String {
                 s
             }
             Status::Failed | Status::Errored => {
-                let kind = if case.status == Status::Failed { NonSuccessKind::Failure } else { NonSuccessKind::Error };
+                let kind = if case.status == Status::Failed {
+                    NonSuccessKind::Failure
+                } else {
+                    NonSuccessKind::Error
+                };
                 let mut s = TestCaseStatus::non_success(kind);
                 s.set_message(case.message.as_str());
-                s.set_type(format!("{}{}", case.level, if case.warning { " (warning)" } else { "" }));
+                s.set_type(format!(
+                    "{}{}",
+                    case.level,
+                    if case.warning { " (warning)" } else { "" }
+                ));
                 s.set_description(case_text(case));
                 s
             }

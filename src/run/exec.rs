@@ -64,7 +64,9 @@ pub async fn run_case(ctx: &Context<'_>, case: &Case) -> CaseOutcome {
             outcome.warning = case.ambiguous.is_some();
             outcome.message = failures[0].to_string();
             if failures.len() > 1 {
-                outcome.message.push_str(&format!(" (and {} more)", failures.len() - 1));
+                outcome
+                    .message
+                    .push_str(&format!(" (and {} more)", failures.len() - 1));
             }
             outcome.failures = failures;
             outcome.curl = curl;
@@ -137,7 +139,10 @@ impl CaseRun<'_, '_> {
             .collect();
         self.vars.set("endpoint", Value::Object(endpoints));
         for (name, value) in &self.case.vars {
-            let v = self.vars.render(value).map_err(|e| Stop::Errored(format!("vars.{name}: {e}")))?;
+            let v = self
+                .vars
+                .render(value)
+                .map_err(|e| Stop::Errored(format!("vars.{name}: {e}")))?;
             self.vars.set(name, v);
         }
         for (name, fixture) in &self.case.fixtures {
@@ -155,7 +160,9 @@ impl CaseRun<'_, '_> {
                 ..Default::default()
             };
             let resp = self.send(req).await?;
-            let created = resp.json().filter(|b| b["id"].is_string() && (200..300).contains(&resp.status));
+            let created = resp
+                .json()
+                .filter(|b| b["id"].is_string() && (200..300).contains(&resp.status));
             match created {
                 Some(body) => self.vars.set(name, body),
                 None => {
@@ -186,7 +193,8 @@ impl CaseRun<'_, '_> {
         }
         let (exchange, result) = self.ctx.client.send(&req).await;
         self.exchanges.push(exchange);
-        let resp = result.map_err(|e| Stop::Errored(format!("{} {}: {e}", req.method, req.target)))?;
+        let resp =
+            result.map_err(|e| Stop::Errored(format!("{} {}: {e}", req.method, req.target)))?;
         self.track(&req, &resp);
         Ok(resp)
     }
@@ -196,8 +204,17 @@ impl CaseRun<'_, '_> {
         let ok = (200..300).contains(&resp.status);
         match req.method.as_str() {
             "POST" if ok => {
-                if let Some(rt) = self.ctx.caps.resource_types.iter().find(|rt| rt.endpoint == req.target) {
-                    if let Some(id) = resp.json().and_then(|b| b["id"].as_str().map(str::to_string)) {
+                if let Some(rt) = self
+                    .ctx
+                    .caps
+                    .resource_types
+                    .iter()
+                    .find(|rt| rt.endpoint == req.target)
+                {
+                    if let Some(id) = resp
+                        .json()
+                        .and_then(|b| b["id"].as_str().map(str::to_string))
+                    {
                         self.ctx.ledger.created(&rt.endpoint, &id, &self.case.id);
                     }
                 }
@@ -237,7 +254,10 @@ impl CaseRun<'_, '_> {
 
     async fn http_step(&mut self, n: usize, step: &HttpStep) -> Result<(), Stop> {
         let render_err = |what: &str, e: String| Stop::Errored(format!("step {n} {what}: {e}"));
-        let path = self.vars.render_text(&step.path).map_err(|e| render_err("path", e))?;
+        let path = self
+            .vars
+            .render_text(&step.path)
+            .map_err(|e| render_err("path", e))?;
         let (target, mut query) = split_query(&path);
         for (k, v) in &step.query {
             let v = match self.vars.render(v).map_err(|e| render_err("query", e))? {
@@ -248,11 +268,27 @@ impl CaseRun<'_, '_> {
         }
         let mut headers = vec![];
         for (k, v) in &step.headers {
-            headers.push((k.clone(), self.vars.render_text(v).map_err(|e| render_err("headers", e))?));
+            headers.push((
+                k.clone(),
+                self.vars
+                    .render_text(v)
+                    .map_err(|e| render_err("headers", e))?,
+            ));
         }
         let body = match (&step.body, &step.body_raw) {
-            (Some(b), _) => Some(self.vars.render(b).map_err(|e| render_err("body", e))?.to_string().into_bytes()),
-            (None, Some(raw)) => Some(self.vars.render_text(raw).map_err(|e| render_err("body_raw", e))?.into_bytes()),
+            (Some(b), _) => Some(
+                self.vars
+                    .render(b)
+                    .map_err(|e| render_err("body", e))?
+                    .to_string()
+                    .into_bytes(),
+            ),
+            (None, Some(raw)) => Some(
+                self.vars
+                    .render_text(raw)
+                    .map_err(|e| render_err("body_raw", e))?
+                    .into_bytes(),
+            ),
             (None, None) => None,
         };
         for id in std::mem::take(&mut self.vars.fresh_ids) {
@@ -270,7 +306,8 @@ impl CaseRun<'_, '_> {
         };
         let resp = self.send(req).await?;
         let body_json = resp.json();
-        self.vars.set("response", body_json.clone().unwrap_or(Value::Null));
+        self.vars
+            .set("response", body_json.clone().unwrap_or(Value::Null));
         let header_map: Map<String, Value> = resp
             .headers
             .iter()
@@ -288,7 +325,9 @@ impl CaseRun<'_, '_> {
                 Some(h) => resp.header(h).map(|v| Value::String(v.to_string())),
                 None => body_json.as_ref().and_then(|b| b.pointer(source).cloned()),
             };
-            let value = value.ok_or_else(|| Stop::Errored(format!("{label}: capture `{var}`: {source} is absent")))?;
+            let value = value.ok_or_else(|| {
+                Stop::Errored(format!("{label}: capture `{var}`: {source} is absent"))
+            })?;
             self.vars.set(var, value);
         }
         if let Some(name) = &step.name {
@@ -297,7 +336,13 @@ impl CaseRun<'_, '_> {
         Ok(())
     }
 
-    fn expectations(&mut self, label: &str, step: &HttpStep, resp: &Response, body: Option<&Value>) -> Vec<Failure> {
+    fn expectations(
+        &mut self,
+        label: &str,
+        step: &HttpStep,
+        resp: &Response,
+        body: Option<&Value>,
+    ) -> Vec<Failure> {
         let mut failures = vec![];
         let mut fail = |subject: String, expected: String, actual: String| {
             failures.push(Failure {
@@ -312,8 +357,15 @@ impl CaseRun<'_, '_> {
             let codes = status.codes();
             if !codes.contains(&resp.status) {
                 let want: Vec<String> = codes.iter().map(u16::to_string).collect();
-                let detail = body.and_then(|b| b["detail"].as_str()).map(|d| format!(" ({d})")).unwrap_or_default();
-                fail("status".into(), want.join(" or "), format!("{}{detail}", resp.status));
+                let detail = body
+                    .and_then(|b| b["detail"].as_str())
+                    .map(|d| format!(" ({d})"))
+                    .unwrap_or_default();
+                fail(
+                    "status".into(),
+                    want.join(" or "),
+                    format!("{}{detail}", resp.status),
+                );
                 return failures;
             }
         }
@@ -328,12 +380,20 @@ impl CaseRun<'_, '_> {
             let ct = resp.header("content-type").unwrap_or("no content type");
             let text = String::from_utf8_lossy(&resp.body);
             let excerpt: String = text.chars().take(80).collect();
-            fail("body".into(), "a JSON body".into(), format!("{ct}: {excerpt:?}"));
+            fail(
+                "body".into(),
+                "a JSON body".into(),
+                format!("{ct}: {excerpt:?}"),
+            );
             return failures;
         }
         for (pointer, matcher) in &expect.body {
             let actual = body.and_then(|b| b.pointer(pointer));
-            let subject = if pointer.is_empty() { "body".to_string() } else { format!("body {pointer}") };
+            let subject = if pointer.is_empty() {
+                "body".to_string()
+            } else {
+                format!("body {pointer}")
+            };
             for (expected, got) in self.apply(matcher, actual) {
                 fail(subject.clone(), expected, got);
             }
@@ -344,14 +404,22 @@ impl CaseRun<'_, '_> {
     /// Renders a matcher's templates, then checks it.
     fn apply(&mut self, matcher: &Matcher, actual: Option<&Value>) -> Vec<(String, String)> {
         let raw = serde_json::to_value(matcher).unwrap_or(Value::Null);
-        match self.vars.render(&raw).and_then(|v| serde_json::from_value::<Matcher>(v).map_err(|e| e.to_string())) {
+        match self
+            .vars
+            .render(&raw)
+            .and_then(|v| serde_json::from_value::<Matcher>(v).map_err(|e| e.to_string()))
+        {
             Ok(m) => expect::check(actual, &m),
-            Err(e) => vec![(format!("(a value computed from the response: {e})"), show(actual))],
+            Err(e) => vec![(
+                format!("(a value computed from the response: {e})"),
+                show(actual),
+            )],
         }
     }
 
     async fn check_step(&mut self, n: usize, step: &CheckStep) -> Result<(), Stop> {
-        let f = check::lookup(&step.check).ok_or_else(|| Stop::Errored(format!("unknown check {}", step.check)))?;
+        let f = check::lookup(&step.check)
+            .ok_or_else(|| Stop::Errored(format!("unknown check {}", step.check)))?;
         let cctx = CheckCtx::new(self.ctx.client, self.ctx.caps);
         let result = f(&cctx).await;
         let exchanges = cctx.into_exchanges();
@@ -392,7 +460,9 @@ pub async fn cleanup_targets(ctx: &Context<'_>, targets: Vec<String>) -> Option<
         };
         let (_, result) = ctx.client.send(&req).await;
         match result {
-            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => ctx.ledger.deleted(&target),
+            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => {
+                ctx.ledger.deleted(&target)
+            }
             Ok(r) => {
                 ctx.ledger.leftover(&target);
                 problems.push(format!("cleanup DELETE {target} answered {}", r.status));
@@ -412,7 +482,9 @@ fn split_query(path: &str) -> (String, Vec<(String, String)>) {
         None => (path.to_string(), vec![]),
         Some((p, q)) => (
             p.to_string(),
-            url::form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
+            url::form_urlencoded::parse(q.as_bytes())
+                .into_owned()
+                .collect(),
         ),
     }
 }

@@ -15,13 +15,20 @@ const RESOURCE_SCHEMA: &str = include_str!("../scim/data/messages/resource.schem
 fn builtin_validator(name: &str) -> Option<&'static jsonschema::Validator> {
     static V: OnceLock<HashMap<&'static str, jsonschema::Validator>> = OnceLock::new();
     let map = V.get_or_init(|| {
-        [("error", ERROR_SCHEMA), ("list_response", LIST_SCHEMA), ("resource", RESOURCE_SCHEMA)]
-            .into_iter()
-            .map(|(n, text)| {
-                let schema: Value = serde_json::from_str(text).expect("message schema is JSON");
-                (n, jsonschema::validator_for(&schema).expect("message schema is valid"))
-            })
-            .collect()
+        [
+            ("error", ERROR_SCHEMA),
+            ("list_response", LIST_SCHEMA),
+            ("resource", RESOURCE_SCHEMA),
+        ]
+        .into_iter()
+        .map(|(n, text)| {
+            let schema: Value = serde_json::from_str(text).expect("message schema is JSON");
+            (
+                n,
+                jsonschema::validator_for(&schema).expect("message schema is valid"),
+            )
+        })
+        .collect()
     });
     map.get(name)
 }
@@ -42,9 +49,13 @@ fn unassigned(v: Option<&Value>) -> bool {
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -53,7 +64,9 @@ pub fn json_eq(a: &Value, b: &Value) -> bool {
 /// Whether `item` includes `part`: equal, or an object holding all of part's members.
 fn includes(item: &Value, part: &Value) -> bool {
     match (item, part) {
-        (Value::Object(o), Value::Object(p)) => p.iter().all(|(k, v)| o.get(k).is_some_and(|w| includes(w, v))),
+        (Value::Object(o), Value::Object(p)) => p
+            .iter()
+            .all(|(k, v)| o.get(k).is_some_and(|w| includes(w, v))),
         _ => json_eq(item, part),
     }
 }
@@ -109,7 +122,10 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
         }
     }
     if let Some(want) = &m.equals_ignore_case {
-        if !actual.and_then(Value::as_str).is_some_and(|a| a.to_lowercase() == want.to_lowercase()) {
+        if actual
+            .and_then(Value::as_str)
+            .is_none_or(|a| a.to_lowercase() != want.to_lowercase())
+        {
             miss(format!("\"{want}\" in any case"));
         }
     }
@@ -150,7 +166,10 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
     if let Some(pattern) = &m.matches {
         match regex::Regex::new(pattern) {
             Ok(re) => {
-                if !actual.and_then(Value::as_str).is_some_and(|s| re.is_match(s)) {
+                if !actual
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| re.is_match(s))
+                {
                     miss(format!("a string matching /{pattern}/"));
                 }
             }
@@ -158,13 +177,19 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
         }
     }
     if let Some(want) = &m.equals_url {
-        if !actual.and_then(Value::as_str).is_some_and(|a| same_url(a, want)) {
+        if !actual
+            .and_then(Value::as_str)
+            .is_some_and(|a| same_url(a, want))
+        {
             miss(format!("the URL {want}"));
         }
     }
     if let Some(options) = &m.one_of {
         if !actual.is_some_and(|a| options.iter().any(|o| json_eq(a, o))) {
-            miss(format!("one of {}", show(Some(&Value::Array(options.clone())))));
+            miss(format!(
+                "one of {}",
+                show(Some(&Value::Array(options.clone())))
+            ));
         }
     }
     if let Some(schema) = &m.schema {
@@ -183,7 +208,11 @@ pub fn same_url(a: &str, b: &str) -> bool {
         (Ok(x), Ok(y)) => x == y,
         (x, y) => {
             let path = |s: &str, parsed: Result<url::Url, _>| match parsed {
-                Ok(u) => format!("{}{}", u.path(), u.query().map(|q| format!("?{q}")).unwrap_or_default()),
+                Ok(u) => format!(
+                    "{}{}",
+                    u.path(),
+                    u.query().map(|q| format!("?{q}")).unwrap_or_default()
+                ),
                 Err(_) => s.to_string(),
             };
             path(a, x) == path(b, y)
@@ -204,9 +233,12 @@ fn schema_errors(actual: Option<&Value>, schema: &Value) -> Result<(), String> {
     };
     let owned;
     let validator = match schema {
-        Value::String(name) => builtin_validator(name).ok_or_else(|| format!("(unknown schema `{name}`)"))?,
+        Value::String(name) => {
+            builtin_validator(name).ok_or_else(|| format!("(unknown schema `{name}`)"))?
+        }
         other => {
-            owned = jsonschema::validator_for(other).map_err(|e| format!("(invalid schema: {e})"))?;
+            owned =
+                jsonschema::validator_for(other).map_err(|e| format!("(invalid schema: {e})"))?;
             &owned
         }
     };
@@ -215,7 +247,11 @@ fn schema_errors(actual: Option<&Value>, schema: &Value) -> Result<(), String> {
         .take(3)
         .map(|e| {
             let at = e.instance_path().as_str().to_string();
-            if at.is_empty() { e.to_string() } else { format!("{at}: {e}") }
+            if at.is_empty() {
+                e.to_string()
+            } else {
+                format!("{at}: {e}")
+            }
         })
         .collect();
     if errors.is_empty() {
@@ -238,39 +274,72 @@ mod tests {
     fn matchers_hold_and_fail() {
         let v = json!({"id": "1", "n": 2, "emails": [{"value": "a@x", "type": "work"}], "s": "Hello", "e": []});
         let at = |p: &str| v.pointer(p);
-        assert!(check(at("/id"), &m(json!({"exists": true, "type": "string", "equals": "1"}))).is_empty());
+        assert!(check(
+            at("/id"),
+            &m(json!({"exists": true, "type": "string", "equals": "1"}))
+        )
+        .is_empty());
         assert!(check(at("/n"), &m(json!({"equals": 2.0, "type": "number"}))).is_empty());
         assert!(check(at("/e"), &m(json!({"absent": true, "count": 0}))).is_empty());
         assert!(check(at("/missing"), &m(json!({"absent": true, "count": 0}))).is_empty());
-        assert!(check(at("/emails"), &m(json!({"contains": {"type": "work"}, "min_count": 1}))).is_empty());
-        assert!(check(at("/s"), &m(json!({"equals_ignore_case": "hello", "contains": "ell", "matches": "^H"}))).is_empty());
+        assert!(check(
+            at("/emails"),
+            &m(json!({"contains": {"type": "work"}, "min_count": 1}))
+        )
+        .is_empty());
+        assert!(check(
+            at("/s"),
+            &m(json!({"equals_ignore_case": "hello", "contains": "ell", "matches": "^H"}))
+        )
+        .is_empty());
         assert!(check(at("/s"), &m(json!({"one_of": ["x", "Hello"]}))).is_empty());
 
         let misses = check(at("/id"), &m(json!({"equals": "2", "type": "integer"})));
         assert_eq!(misses.len(), 2);
         assert_eq!(misses[0], ("\"2\"".to_string(), "\"1\"".to_string()));
-        assert_eq!(check(at("/missing"), &m(json!({"exists": true})))[0].1, "nothing (absent)");
+        assert_eq!(
+            check(at("/missing"), &m(json!({"exists": true})))[0].1,
+            "nothing (absent)"
+        );
         assert_eq!(check(at("/s"), &m(json!({"not_equals": "Hello"}))).len(), 1);
     }
 
     #[test]
     fn urls_compare_absolute_or_by_path() {
-        assert!(same_url("http://h:1/scim/v2/Users/1", "http://h:1/scim/v2/Users/1"));
+        assert!(same_url(
+            "http://h:1/scim/v2/Users/1",
+            "http://h:1/scim/v2/Users/1"
+        ));
         assert!(same_url("/scim/v2/Users/1", "http://h:1/scim/v2/Users/1"));
-        assert!(!same_url("http://h:1/Users/1", "http://h:1/scim/v2/Users/1"));
+        assert!(!same_url(
+            "http://h:1/Users/1",
+            "http://h:1/scim/v2/Users/1"
+        ));
         assert!(!same_url("/Users/1", "http://h:1/scim/v2/Users/1"));
         assert!(check(None, &m(json!({"optional": true, "equals_url": "/x"}))).is_empty());
-        assert_eq!(check(Some(&json!("/y")), &m(json!({"optional": true, "equals_url": "/x"}))).len(), 1);
+        assert_eq!(
+            check(
+                Some(&json!("/y")),
+                &m(json!({"optional": true, "equals_url": "/x"}))
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
     fn builtin_message_schemas() {
-        let err = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404"});
+        let err =
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "404"});
         assert!(check(Some(&err), &m(json!({"schema": "error"}))).is_empty());
-        let bad = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": 404});
+        let bad =
+            json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": 404});
         let misses = check(Some(&bad), &m(json!({"schema": "error"})));
         assert!(misses[0].1.contains("/status"), "{misses:?}");
         let list = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"], "totalResults": 1});
-        assert_eq!(check(Some(&list), &m(json!({"schema": "list_response"}))).len(), 1);
+        assert_eq!(
+            check(Some(&list), &m(json!({"schema": "list_response"}))).len(),
+            1
+        );
     }
 }

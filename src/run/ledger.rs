@@ -93,7 +93,12 @@ impl Ledger {
 
     /// Every live resource, newest first.
     pub fn all_live(&self) -> Vec<String> {
-        self.lock().live.iter().rev().map(|c| c.target.clone()).collect()
+        self.lock()
+            .live
+            .iter()
+            .rev()
+            .map(|c| c.target.clone())
+            .collect()
     }
 
     /// (created, deleted, leftover) so far.

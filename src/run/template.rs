@@ -70,7 +70,12 @@ impl<'a> Vars<'a> {
     pub fn render(&mut self, value: &Value) -> Result<Value, String> {
         Ok(match value {
             Value::String(s) => self.render_str(s)?,
-            Value::Array(items) => Value::Array(items.iter().map(|v| self.render(v)).collect::<Result<_, _>>()?),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.render(v))
+                    .collect::<Result<_, _>>()?,
+            ),
             Value::Object(o) => Value::Object(
                 o.iter()
                     .map(|(k, v)| Ok((self.render_text(k)?, self.render(v)?)))
@@ -120,19 +125,41 @@ mod tests {
     fn renders_variables_pointers_and_fresh_values() {
         let counter = AtomicU64::new(0);
         let mut vars = Vars::new("scimitar-ab12", &counter);
-        vars.set("alice", json!({"id": "42", "active": true, "meta": {"location": "/Users/42"}}));
-        assert_eq!(vars.render_str("/Users/{{alice/id}}").unwrap(), json!("/Users/42"));
+        vars.set(
+            "alice",
+            json!({"id": "42", "active": true, "meta": {"location": "/Users/42"}}),
+        );
+        assert_eq!(
+            vars.render_str("/Users/{{alice/id}}").unwrap(),
+            json!("/Users/42")
+        );
         assert_eq!(vars.render_str("{{alice/active}}").unwrap(), json!(true));
-        assert_eq!(vars.render_str("{{ unique }}").unwrap(), json!("scimitar-ab12-0"));
-        assert_eq!(vars.render_str("{{unique}}").unwrap(), json!("scimitar-ab12-1"));
+        assert_eq!(
+            vars.render_str("{{ unique }}").unwrap(),
+            json!("scimitar-ab12-0")
+        );
+        assert_eq!(
+            vars.render_str("{{unique}}").unwrap(),
+            json!("scimitar-ab12-1")
+        );
         let id = vars.render_str("{{uuid}}").unwrap();
         assert_eq!(vars.fresh_ids, vec![id.as_str().unwrap().to_string()]);
         assert_eq!(
-            vars.render(&json!({"userName": "{{run}}-x", "n": [1, "{{alice/id}}"]})).unwrap(),
+            vars.render(&json!({"userName": "{{run}}-x", "n": [1, "{{alice/id}}"]}))
+                .unwrap(),
             json!({"userName": "scimitar-ab12-x", "n": [1, "42"]})
         );
-        assert!(vars.render_str("{{bob/id}}").unwrap_err().contains("unknown variable `bob`"));
-        assert!(vars.render_str("{{alice/nope}}").unwrap_err().contains("absent"));
-        assert!(vars.render_str("x {{alice").unwrap_err().contains("unclosed"));
+        assert!(vars
+            .render_str("{{bob/id}}")
+            .unwrap_err()
+            .contains("unknown variable `bob`"));
+        assert!(vars
+            .render_str("{{alice/nope}}")
+            .unwrap_err()
+            .contains("absent"));
+        assert!(vars
+            .render_str("x {{alice")
+            .unwrap_err()
+            .contains("unclosed"));
     }
 }

@@ -12,9 +12,17 @@ pub struct ListResponse {
     pub schemas: Vec<String>,
     #[serde(rename = "totalResults")]
     pub total_results: u64,
-    #[serde(rename = "startIndex", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "startIndex",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub start_index: Option<u64>,
-    #[serde(rename = "itemsPerPage", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "itemsPerPage",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub items_per_page: Option<u64>,
     #[serde(rename = "Resources", default)]
     pub resources: Vec<Value>,

@@ -34,6 +34,7 @@ bugs! {
     SpcWrongSchemas = "spc-wrong-schemas", "discovery", "/ServiceProviderConfig names the ResourceType schema URN in schemas";
     DiscoveryBareArray = "discovery-bare-array", "discovery", "/Schemas and /ResourceTypes return bare JSON arrays instead of ListResponses";
     ResourceTypeIncomplete = "resource-type-incomplete", "discovery", "the Group resource type lacks the REQUIRED endpoint";
+    AuthSchemeUndescribed = "auth-scheme-undescribed", "discovery", "the authentication scheme in /ServiceProviderConfig lacks its REQUIRED description";
     DiscoveryRequiresAuth = "discovery-requires-auth", "discovery", "/ServiceProviderConfig refuses requests without credentials";
     DanglingExtension = "resource-type-dangling-schema", "discovery", "the User resource type lists an extension schema that /Schemas does not serve";
     DiscoveryFilterApplied = "discovery-filter-applied", "discovery", "/Schemas and /ResourceTypes apply filter, startIndex and count";

@@ -27,7 +27,11 @@ pub fn routes() -> Router<App> {
 
 async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> Response {
     let base = base_url(&headers);
-    let schema = if app.bug(Bug::SpcWrongSchemas) { urn::RESOURCE_TYPE } else { urn::SERVICE_PROVIDER_CONFIG };
+    let schema = if app.bug(Bug::SpcWrongSchemas) {
+        urn::RESOURCE_TYPE
+    } else {
+        urn::SERVICE_PROVIDER_CONFIG
+    };
     let mut spc = json!({
         "schemas": [schema],
         "documentationUri": "https://example.invalid/scimitar",
@@ -46,6 +50,12 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
         }],
         "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")}
     });
+    if app.bug(Bug::AuthSchemeUndescribed) {
+        spc["authenticationSchemes"][0]
+            .as_object_mut()
+            .expect("object")
+            .remove("description");
+    }
     if app.bug(Bug::SpcMissingEtag) {
         spc.as_object_mut().expect("object").remove("etag");
     }
@@ -84,7 +94,8 @@ fn schema_json(app: &App, base: &str) -> Vec<Value> {
         .into_iter()
         .map(|mut s| {
             let id = s["id"].as_str().unwrap_or_default().to_string();
-            s["meta"] = json!({"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")});
+            s["meta"] =
+                json!({"resourceType": "Schema", "location": format!("{base}/Schemas/{id}")});
             if app.bug(Bug::SchemaTypeCapitalized) {
                 capitalise_types(&mut s["attributes"]);
             }
@@ -97,7 +108,12 @@ fn capitalise_types(attrs: &mut Value) {
     for a in attrs.as_array_mut().into_iter().flatten() {
         if let Some(t) = a["type"].as_str() {
             let mut c = t.chars();
-            let cap: String = c.next().map(|f| f.to_ascii_uppercase()).into_iter().chain(c).collect();
+            let cap: String = c
+                .next()
+                .map(|f| f.to_ascii_uppercase())
+                .into_iter()
+                .chain(c)
+                .collect();
             a["type"] = json!(cap);
         }
         if let Some(subs) = a.get_mut("subAttributes") {
@@ -112,12 +128,24 @@ fn list(app: &App, mut items: Vec<Value>, key: &str, query: &HashMap<String, Str
         if let Some(f) = query.get("filter") {
             items.retain(|i| i[key].as_str().is_some_and(|v| f.contains(v)));
         }
-        let start = query.get("startIndex").and_then(|s| s.parse::<usize>().ok()).unwrap_or(1).max(1);
-        let count = query.get("count").and_then(|s| s.parse::<usize>().ok()).unwrap_or(usize::MAX);
+        let start = query
+            .get("startIndex")
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let count = query
+            .get("count")
+            .and_then(|s| s.parse::<usize>().ok())
+            .unwrap_or(usize::MAX);
         items = items.into_iter().skip(start - 1).take(count).collect();
     } else if query.contains_key("filter") {
         // RFC 7644 §4: "If a filter is provided, the service provider SHOULD respond with 403".
-        return error(app, StatusCode::FORBIDDEN, None, "filters are not supported on discovery endpoints");
+        return error(
+            app,
+            StatusCode::FORBIDDEN,
+            None,
+            "filters are not supported on discovery endpoints",
+        );
     }
     let body = if app.bug(Bug::DiscoveryBareArray) {
         Value::Array(items)
@@ -133,29 +161,61 @@ fn list(app: &App, mut items: Vec<Value>, key: &str, query: &HashMap<String, Str
     scim(app, StatusCode::OK, &body)
 }
 
-async fn resource_types(State(app): State<App>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn resource_types(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let base = base_url(&headers);
-    let items = [Kind::User, Kind::Group].iter().map(|k| resource_type_json(&app, *k, &base)).collect();
+    let items = [Kind::User, Kind::Group]
+        .iter()
+        .map(|k| resource_type_json(&app, *k, &base))
+        .collect();
     list(&app, items, "name", &q)
 }
 
-async fn resource_type(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn resource_type(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let base = base_url(&headers);
-    match [Kind::User, Kind::Group].into_iter().find(|k| k.name() == id) {
-        Some(kind) if !app.bug(Bug::DiscoveryById404) => scim(&app, StatusCode::OK, &resource_type_json(&app, kind, &base)),
-        _ => error(&app, StatusCode::NOT_FOUND, None, &format!("no resource type {id}")),
+    match [Kind::User, Kind::Group]
+        .into_iter()
+        .find(|k| k.name() == id)
+    {
+        Some(kind) if !app.bug(Bug::DiscoveryById404) => {
+            scim(&app, StatusCode::OK, &resource_type_json(&app, kind, &base))
+        }
+        _ => error(
+            &app,
+            StatusCode::NOT_FOUND,
+            None,
+            &format!("no resource type {id}"),
+        ),
     }
 }
 
-async fn schemas(State(app): State<App>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
+async fn schemas(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
     let items = schema_json(&app, &base_url(&headers));
     list(&app, items, "id", &q)
 }
 
 async fn schema(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    let found = schema_json(&app, &base_url(&headers)).into_iter().find(|s| s["id"] == json!(id));
+    let found = schema_json(&app, &base_url(&headers))
+        .into_iter()
+        .find(|s| s["id"] == json!(id));
     match found {
         Some(s) if !app.bug(Bug::DiscoveryById404) => scim(&app, StatusCode::OK, &s),
-        _ => error(&app, StatusCode::NOT_FOUND, None, &format!("no schema {id}")),
+        _ => error(
+            &app,
+            StatusCode::NOT_FOUND,
+            None,
+            &format!("no schema {id}"),
+        ),
     }
 }

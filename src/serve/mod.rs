@@ -114,7 +114,12 @@ async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Respo
     if ok {
         return next.run(req).await;
     }
-    let resp = respond::error(&app, StatusCode::UNAUTHORIZED, None, "authentication required");
+    let resp = respond::error(
+        &app,
+        StatusCode::UNAUTHORIZED,
+        None,
+        "authentication required",
+    );
     if app.bug(Bug::NoWwwAuthenticate) {
         resp
     } else {

@@ -1,6 +1,9 @@
 //! The reference server's resource endpoints: create, read, replace, delete
 //! and list Users and Groups (RFC 7644 §3.3–§3.6, §3.4.2), with ETags (§3.14).
 
+// Handlers answer with a ready `Response` in both arms; boxing it buys nothing here.
+#![allow(clippy::result_large_err)]
+
 use std::collections::HashMap;
 
 use axum::body::Bytes;
@@ -31,12 +34,25 @@ pub fn routes(kind: Kind) -> Router<App> {
         )
         .route(
             &format!("{ep}/{{id}}"),
-            get(move |s: State<App>, h: HeaderMap, p: Path<String>, q: Params| read(s, h, p, q, kind))
-                .put(move |s: State<App>, h: HeaderMap, p: Path<String>, b: Bytes| replace(s, h, p, b, kind))
-                .delete(move |s: State<App>, h: HeaderMap, p: Path<String>| remove(s, h, p, kind))
-                .patch(move |s: State<App>| async move {
-                    error(&s.0, StatusCode::NOT_IMPLEMENTED, None, "PATCH is not supported")
-                }),
+            get(
+                move |s: State<App>, h: HeaderMap, p: Path<String>, q: Params| {
+                    read(s, h, p, q, kind)
+                },
+            )
+            .put(
+                move |s: State<App>, h: HeaderMap, p: Path<String>, b: Bytes| {
+                    replace(s, h, p, b, kind)
+                },
+            )
+            .delete(move |s: State<App>, h: HeaderMap, p: Path<String>| remove(s, h, p, kind))
+            .patch(move |s: State<App>| async move {
+                error(
+                    &s.0,
+                    StatusCode::NOT_IMPLEMENTED,
+                    None,
+                    "PATCH is not supported",
+                )
+            }),
         )
 }
 
@@ -44,7 +60,12 @@ pub fn routes(kind: Kind) -> Router<App> {
 pub fn unsupported_routes() -> Router<App> {
     let unsupported = |what: &'static str| {
         any(move |s: State<App>| async move {
-            error(&s.0, StatusCode::NOT_IMPLEMENTED, None, &format!("{what} is not supported"))
+            error(
+                &s.0,
+                StatusCode::NOT_IMPLEMENTED,
+                None,
+                &format!("{what} is not supported"),
+            )
         })
     };
     Router::new()
@@ -68,17 +89,33 @@ fn parse_body(app: &App, body: &Bytes) -> Result<Value, Response> {
         if app.bug(Bug::InvalidJson500) {
             (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
         } else {
-            error(app, StatusCode::BAD_REQUEST, Some("invalidSyntax"), &format!("the body is not valid JSON: {e}"))
+            error(
+                app,
+                StatusCode::BAD_REQUEST,
+                Some("invalidSyntax"),
+                &format!("the body is not valid JSON: {e}"),
+            )
         }
     })
 }
 
 fn reject(app: &App, (status, scim_type, detail): validate::Rejection) -> Response {
-    error(app, StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST), Some(scim_type), &detail)
+    error(
+        app,
+        StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+        Some(scim_type),
+        &detail,
+    )
 }
 
 /// The userName conflict of a User, if any (RFC 7644 §3.3; caseExact false).
-fn conflict(app: &App, store: &Store, kind: Kind, attrs: &Value, except: Option<&str>) -> Option<Response> {
+fn conflict(
+    app: &App,
+    store: &Store,
+    kind: Kind,
+    attrs: &Value,
+    except: Option<&str>,
+) -> Option<Response> {
     if kind != Kind::User || app.bug(Bug::UniquenessNotEnforced) {
         return None;
     }
@@ -97,19 +134,35 @@ fn conflict(app: &App, store: &Store, kind: Kind, attrs: &Value, except: Option<
         || (app.bug(Bug::DeletedNameReserved) && store.deleted_names.iter().any(|n| same(n)));
     taken.then(|| {
         let scim_type = (!app.bug(Bug::ConflictWithoutScimType)).then_some("uniqueness");
-        error(app, StatusCode::CONFLICT, scim_type, &format!("userName {name} is already in use"))
+        error(
+            app,
+            StatusCode::CONFLICT,
+            scim_type,
+            &format!("userName {name} is already in use"),
+        )
     })
 }
 
 /// Prepares validated input: member checks and the bugs that drop data.
 fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, Response> {
-    let mut input = validate::input(kind, body, &core_schemas(), !app.bug(Bug::RequiredNotEnforced)).map_err(|r| reject(app, r))?;
+    let mut input = validate::input(
+        kind,
+        body,
+        &core_schemas(),
+        !app.bug(Bug::RequiredNotEnforced),
+    )
+    .map_err(|r| reject(app, r))?;
     let attrs = input.attrs.as_object_mut().expect("object");
     if let Some(members) = attrs.get("members").and_then(Value::as_array) {
         for m in members {
             let id = m["value"].as_str().unwrap_or("");
-            if !store.entries.get(id).is_some_and(|e| !e.deleted) {
-                return Err(error(app, StatusCode::BAD_REQUEST, Some("invalidValue"), &format!("no member with id {id:?}")));
+            if store.entries.get(id).is_none_or(|e| e.deleted) {
+                return Err(error(
+                    app,
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    &format!("no member with id {id:?}"),
+                ));
             }
         }
         if app.bug(Bug::GroupMembersDropped) {
@@ -125,17 +178,38 @@ fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, 
 }
 
 /// A single resource response with its ETag and Content-Location.
-fn resource_response(app: &App, store: &Store, entry: &Entry, base: &str, status: StatusCode, q: Option<&HashMap<String, String>>) -> Response {
-    let mut body = render(store, entry, base, !app.bug(Bug::MetaIncomplete), app.bug(Bug::PasswordReturned));
+fn resource_response(
+    app: &App,
+    store: &Store,
+    entry: &Entry,
+    base: &str,
+    status: StatusCode,
+    q: Option<&HashMap<String, String>>,
+) -> Response {
+    let mut body = render(
+        store,
+        entry,
+        base,
+        !app.bug(Bug::MetaIncomplete),
+        app.bug(Bug::PasswordReturned),
+    );
     if let Some(q) = q {
         body = project(body, q.get("attributes"), q.get("excludedAttributes"));
     }
-    let etag = if app.bug(Bug::EtagNotMetaVersion) { format!("W/\"{}-x\"", entry.version) } else { entry.etag() };
+    let etag = if app.bug(Bug::EtagNotMetaVersion) {
+        format!("W/\"{}-x\"", entry.version)
+    } else {
+        entry.etag()
+    };
     let mut resp = scim(app, status, &body);
     if !app.bug(Bug::NoEtagHeader) {
         resp = with_header(resp, header::ETAG, &etag);
     }
-    with_header(resp, header::CONTENT_LOCATION, &entry.location(&header_base(app, base)))
+    with_header(
+        resp,
+        header::CONTENT_LOCATION,
+        &entry.location(&header_base(app, base)),
+    )
 }
 
 /// The base URL for Location and Content-Location headers.
@@ -167,37 +241,75 @@ async fn create(State(app): State<App>, headers: HeaderMap, body: Bytes, kind: K
     };
     let created = now();
     let modified = if app.bug(Bug::LastModifiedDrift) {
-        (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        (chrono::Utc::now() + chrono::Duration::seconds(1))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
     } else {
         created.clone()
     };
-    let entry = Entry { kind, id: id.clone(), attrs: input.attrs, password: input.password, created, modified, version: 1, deleted: false };
+    let entry = Entry {
+        kind,
+        id: id.clone(),
+        attrs: input.attrs,
+        password: input.password,
+        created,
+        modified,
+        version: 1,
+        deleted: false,
+    };
     store.entries.insert(id.clone(), entry);
     let entry = &store.entries[&id];
-    let status = if app.bug(Bug::CreateReturns200) { StatusCode::OK } else { StatusCode::CREATED };
+    let status = if app.bug(Bug::CreateReturns200) {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
     let resp = resource_response(&app, &store, entry, &base, status, None);
     if app.bug(Bug::CreateNoLocation) {
         return resp;
     }
-    with_header(resp, header::LOCATION, &entry.location(&header_base(&app, &base)))
+    with_header(
+        resp,
+        header::LOCATION,
+        &entry.location(&header_base(&app, &base)),
+    )
 }
 
 /// Finds a live resource (or a soft-deleted one under that bug).
 fn find<'s>(app: &App, store: &'s Store, kind: Kind, id: &str) -> Option<&'s Entry> {
-    store.get(kind, id).filter(|e| !e.deleted || app.bug(Bug::SoftDelete))
+    store
+        .get(kind, id)
+        .filter(|e| !e.deleted || app.bug(Bug::SoftDelete))
 }
 
 fn missing(app: &App, kind: Kind, id: &str) -> Response {
-    error(app, StatusCode::NOT_FOUND, None, &format!("{} {id} not found", kind.name()))
+    error(
+        app,
+        StatusCode::NOT_FOUND,
+        None,
+        &format!("{} {id} not found", kind.name()),
+    )
 }
 
 fn precondition_failed(app: &App, headers: &HeaderMap, entry: &Entry) -> Option<Response> {
     let want = headers.get(header::IF_MATCH)?.to_str().ok()?;
     let ok = want.trim() == "*" || want.split(',').any(|t| t.trim() == entry.etag());
-    (!ok).then(|| error(app, StatusCode::PRECONDITION_FAILED, None, "the resource has changed (If-Match)"))
+    (!ok).then(|| {
+        error(
+            app,
+            StatusCode::PRECONDITION_FAILED,
+            None,
+            "the resource has changed (If-Match)",
+        )
+    })
 }
 
-async fn read(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, Query(q): Params, kind: Kind) -> Response {
+async fn read(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Params,
+    kind: Kind,
+) -> Response {
     let base = base_url(&headers);
     let store = app.store();
     let Some(entry) = find(&app, &store, kind, &id) else {
@@ -208,18 +320,32 @@ async fn read(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == entry.etag()));
     if unchanged {
-        return with_header(StatusCode::NOT_MODIFIED.into_response(), header::ETAG, &entry.etag());
+        return with_header(
+            StatusCode::NOT_MODIFIED.into_response(),
+            header::ETAG,
+            &entry.etag(),
+        );
     }
     if app.bug(Bug::ReadReturnsList) {
         let body = render(&store, entry, &base, true, false);
-        return scim(&app, StatusCode::OK, &json!({
-            "schemas": [urn::LIST_RESPONSE], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [body]
-        }));
+        return scim(
+            &app,
+            StatusCode::OK,
+            &json!({
+                "schemas": [urn::LIST_RESPONSE], "totalResults": 1, "startIndex": 1, "itemsPerPage": 1, "Resources": [body]
+            }),
+        );
     }
     resource_response(&app, &store, entry, &base, StatusCode::OK, Some(&q))
 }
 
-async fn replace(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, body: Bytes, kind: Kind) -> Response {
+async fn replace(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+    kind: Kind,
+) -> Response {
     let base = base_url(&headers);
     let body = match parse_body(&app, &body) {
         Ok(b) => b,
@@ -230,7 +356,10 @@ async fn replace(State(app): State<App>, headers: HeaderMap, Path(id): Path<Stri
     if existing.is_none() && !app.bug(Bug::PutCreates) {
         return missing(&app, kind, &id);
     }
-    if let Some(r) = existing.as_ref().and_then(|e| precondition_failed(&app, &headers, e)) {
+    if let Some(r) = existing
+        .as_ref()
+        .and_then(|e| precondition_failed(&app, &headers, e))
+    {
         return r;
     }
     let input = match prepare(&app, &store, kind, &body) {
@@ -243,7 +372,14 @@ async fn replace(State(app): State<App>, headers: HeaderMap, Path(id): Path<Stri
     let ts = now();
     let before = existing.clone();
     let mut entry = existing.unwrap_or(Entry {
-        kind, id: id.clone(), attrs: json!({}), password: None, created: ts.clone(), modified: ts.clone(), version: 0, deleted: false,
+        kind,
+        id: id.clone(),
+        attrs: json!({}),
+        password: None,
+        created: ts.clone(),
+        modified: ts.clone(),
+        version: 0,
+        deleted: false,
     });
     entry.attrs = input.attrs;
     entry.password = input.password.or(entry.password);
@@ -261,10 +397,22 @@ async fn replace(State(app): State<App>, headers: HeaderMap, Path(id): Path<Stri
     if let (true, Some(old)) = (app.bug(Bug::PutReturnsStale), before) {
         return resource_response(&app, &store, &old, &base, StatusCode::OK, None);
     }
-    resource_response(&app, &store, &store.entries[&new_id], &base, StatusCode::OK, None)
+    resource_response(
+        &app,
+        &store,
+        &store.entries[&new_id],
+        &base,
+        StatusCode::OK,
+        None,
+    )
 }
 
-async fn remove(State(app): State<App>, headers: HeaderMap, Path(id): Path<String>, kind: Kind) -> Response {
+async fn remove(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    kind: Kind,
+) -> Response {
     let mut store = app.store();
     let Some(entry) = find(&app, &store, kind, &id).cloned() else {
         return missing(&app, kind, &id);
@@ -287,16 +435,31 @@ async fn remove(State(app): State<App>, headers: HeaderMap, Path(id): Path<Strin
     StatusCode::NO_CONTENT.into_response()
 }
 
-async fn list(State(app): State<App>, headers: HeaderMap, Query(q): Params, kind: Kind) -> Response {
+async fn list(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Params,
+    kind: Kind,
+) -> Response {
     let base = base_url(&headers);
     if q.contains_key("filter") {
-        return error(&app, StatusCode::BAD_REQUEST, Some("invalidFilter"), "filtering is not supported");
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            Some("invalidFilter"),
+            "filtering is not supported",
+        );
     }
     let number = |name: &str| -> Result<Option<i64>, Response> {
         match q.get(name) {
             None => Ok(None),
             Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
-                error(&app, StatusCode::BAD_REQUEST, Some("invalidValue"), &format!("{name} must be an integer"))
+                error(
+                    &app,
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    &format!("{name} must be an integer"),
+                )
             }),
         }
     };
@@ -312,7 +475,13 @@ async fn list(State(app): State<App>, headers: HeaderMap, Query(q): Params, kind
         .skip(start - 1)
         .take(count.unwrap_or(usize::MAX))
         .map(|e| {
-            let body = render(&store, e, &base, !app.bug(Bug::MetaIncomplete), app.bug(Bug::PasswordReturned));
+            let body = render(
+                &store,
+                e,
+                &base,
+                !app.bug(Bug::MetaIncomplete),
+                app.bug(Bug::PasswordReturned),
+            );
             project(body, q.get("attributes"), q.get("excludedAttributes"))
         })
         .collect();
@@ -332,13 +501,17 @@ async fn list(State(app): State<App>, headers: HeaderMap, Query(q): Params, kind
 /// Applies `attributes` / `excludedAttributes` (RFC 7644 §3.9) to top-level
 /// attributes and sub-attributes; `id` and `schemas` are always returned.
 fn project(body: Value, attributes: Option<&String>, excluded: Option<&String>) -> Value {
-    let Value::Object(mut obj) = body else { return body };
+    let Value::Object(mut obj) = body else {
+        return body;
+    };
     let names = |list: &String| -> Vec<String> {
         list.split(',')
             .map(|s| {
                 let s = s.trim();
                 let s = s.strip_prefix(&format!("{}:", urn::USER)).unwrap_or(s);
-                s.strip_prefix(&format!("{}:", urn::GROUP)).unwrap_or(s).to_string()
+                s.strip_prefix(&format!("{}:", urn::GROUP))
+                    .unwrap_or(s)
+                    .to_string()
             })
             .filter(|s| !s.is_empty())
             .collect()
@@ -347,16 +520,34 @@ fn project(body: Value, attributes: Option<&String>, excluded: Option<&String>) 
     if let Some(list) = attributes {
         let wanted = names(list);
         let keep_top = |k: &str| {
-            wanted.iter().any(|w| w.split('.').next().is_some_and(|t| t.eq_ignore_ascii_case(k)) || w.eq_ignore_ascii_case(k))
+            wanted.iter().any(|w| {
+                w.split('.')
+                    .next()
+                    .is_some_and(|t| t.eq_ignore_ascii_case(k))
+                    || w.eq_ignore_ascii_case(k)
+            })
         };
         obj.retain(|k, _| always(k) || keep_top(k));
         for w in &wanted {
             if let Some((top, sub)) = w.split_once('.') {
                 let key = obj.keys().find(|k| k.eq_ignore_ascii_case(top)).cloned();
                 if let Some(Value::Object(inner)) = key.and_then(|k| obj.get_mut(&k)) {
-                    let subs: Vec<&String> = wanted.iter().filter_map(|x| x.split_once('.').filter(|(t, _)| t.eq_ignore_ascii_case(top)).map(|_| x)).collect();
+                    let subs: Vec<&String> = wanted
+                        .iter()
+                        .filter_map(|x| {
+                            x.split_once('.')
+                                .filter(|(t, _)| t.eq_ignore_ascii_case(top))
+                                .map(|_| x)
+                        })
+                        .collect();
                     if !subs.iter().any(|x| !x.contains('.')) {
-                        inner.retain(|k, _| k.eq_ignore_ascii_case(sub) || subs.iter().any(|x| x.split_once('.').is_some_and(|(_, s)| s.eq_ignore_ascii_case(k))));
+                        inner.retain(|k, _| {
+                            k.eq_ignore_ascii_case(sub)
+                                || subs.iter().any(|x| {
+                                    x.split_once('.')
+                                        .is_some_and(|(_, s)| s.eq_ignore_ascii_case(k))
+                                })
+                        });
                     }
                 }
             }

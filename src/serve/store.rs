@@ -90,7 +90,9 @@ impl Store {
     }
 
     pub fn list(&self, kind: Kind) -> impl Iterator<Item = &Entry> {
-        self.entries.values().filter(move |e| e.kind == kind && !e.deleted)
+        self.entries
+            .values()
+            .filter(move |e| e.kind == kind && !e.deleted)
     }
 
     /// Groups whose members include `id`.
@@ -115,9 +117,17 @@ impl Store {
 }
 
 /// The full representation of an entry as the server returns it.
-pub fn render(store: &Store, entry: &Entry, base: &str, meta_complete: bool, with_password: bool) -> Value {
+pub fn render(
+    store: &Store,
+    entry: &Entry,
+    base: &str,
+    meta_complete: bool,
+    with_password: bool,
+) -> Value {
     let mut body = entry.attrs.clone();
-    let obj = body.as_object_mut().expect("stored attributes are an object");
+    let obj = body
+        .as_object_mut()
+        .expect("stored attributes are an object");
     obj.insert("id".into(), json!(entry.id));
     if entry.kind == Kind::User {
         let groups: Vec<Value> = store

@@ -10,6 +10,7 @@ use crate::scim::{AttrType, Attribute, Mutability, Schema};
 pub type Rejection = (u16, &'static str, String);
 
 /// A body accepted for create or replace.
+#[derive(Debug)]
 pub struct Input {
     pub attrs: Value,
     pub password: Option<String>,
@@ -37,32 +38,58 @@ fn check_value(attr: &Attribute, path: &str, v: &Value) -> Result<Option<Value>,
     }
     let items: Vec<&Value> = match (attr.multi_valued, v) {
         (true, Value::Array(items)) => items.iter().collect(),
-        (true, _) => return Err((400, "invalidValue", format!("{path} is multi-valued and must be an array"))),
+        (true, _) => {
+            return Err((
+                400,
+                "invalidValue",
+                format!("{path} is multi-valued and must be an array"),
+            ))
+        }
         (false, _) => vec![v],
     };
     let mut kept = vec![];
     for item in items {
         if !type_ok(attr, item) {
             let t = serde_json::to_value(attr.kind).unwrap_or_default();
-            return Err((400, "invalidValue", format!("{path} must be of type {}", t.as_str().unwrap_or("?"))));
+            return Err((
+                400,
+                "invalidValue",
+                format!("{path} must be of type {}", t.as_str().unwrap_or("?")),
+            ));
         }
         if attr.kind == AttrType::Complex {
-            kept.push(Value::Object(check_object(&attr.sub_attributes, path, item)?));
+            kept.push(Value::Object(check_object(
+                &attr.sub_attributes,
+                path,
+                item,
+            )?));
         } else {
             kept.push(item.clone());
         }
     }
-    Ok(Some(if attr.multi_valued { Value::Array(kept) } else { kept.remove(0) }))
+    Ok(Some(if attr.multi_valued {
+        Value::Array(kept)
+    } else {
+        kept.remove(0)
+    }))
 }
 
 /// Checks an object's attributes against definitions; unknown attributes are dropped.
-fn check_object(defs: &[Attribute], prefix: &str, obj: &Value) -> Result<Map<String, Value>, Rejection> {
+fn check_object(
+    defs: &[Attribute],
+    prefix: &str,
+    obj: &Value,
+) -> Result<Map<String, Value>, Rejection> {
     let mut out = Map::new();
     for (k, v) in obj.as_object().into_iter().flatten() {
         let Some(attr) = defs.iter().find(|a| a.name.eq_ignore_ascii_case(k)) else {
             continue;
         };
-        let path = if prefix.is_empty() { attr.name.clone() } else { format!("{prefix}.{}", attr.name) };
+        let path = if prefix.is_empty() {
+            attr.name.clone()
+        } else {
+            format!("{prefix}.{}", attr.name)
+        };
         if let Some(kept) = check_value(attr, &path, v)? {
             out.insert(attr.name.clone(), kept);
         }
@@ -71,9 +98,18 @@ fn check_object(defs: &[Attribute], prefix: &str, obj: &Value) -> Result<Map<Str
 }
 
 /// Validates a create or replace body for `kind`.
-pub fn input(kind: Kind, body: &Value, schemas: &[Schema], enforce_required: bool) -> Result<Input, Rejection> {
+pub fn input(
+    kind: Kind,
+    body: &Value,
+    schemas: &[Schema],
+    enforce_required: bool,
+) -> Result<Input, Rejection> {
     let Some(obj) = body.as_object() else {
-        return Err((400, "invalidSyntax", "the body must be a JSON object".into()));
+        return Err((
+            400,
+            "invalidSyntax",
+            "the body must be a JSON object".into(),
+        ));
     };
     let declared: Vec<&str> = obj
         .get("schemas")
@@ -81,10 +117,20 @@ pub fn input(kind: Kind, body: &Value, schemas: &[Schema], enforce_required: boo
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     if !declared.contains(&kind.schema()) {
-        return Err((400, "invalidValue", format!("schemas must include {}", kind.schema())));
+        return Err((
+            400,
+            "invalidValue",
+            format!("schemas must include {}", kind.schema()),
+        ));
     }
-    let core = schemas.iter().find(|s| s.id == kind.schema()).expect("core schema exists");
-    let password = obj.get("password").and_then(Value::as_str).map(str::to_string);
+    let core = schemas
+        .iter()
+        .find(|s| s.id == kind.schema())
+        .expect("core schema exists");
+    let password = obj
+        .get("password")
+        .and_then(Value::as_str)
+        .map(str::to_string);
     let without_password: Value = Value::Object(
         obj.iter()
             .filter(|(k, _)| !k.eq_ignore_ascii_case("password"))
@@ -99,13 +145,21 @@ pub fn input(kind: Kind, body: &Value, schemas: &[Schema], enforce_required: boo
         attrs.insert("externalId".into(), ext.clone());
     }
     let name = kind.name_attribute();
-    if enforce_required && !attrs.get(name).and_then(Value::as_str).is_some_and(|s| !s.is_empty()) {
+    if enforce_required
+        && attrs
+            .get(name)
+            .and_then(Value::as_str)
+            .is_none_or(|s| s.is_empty())
+    {
         return Err((400, "invalidValue", format!("{name} is required")));
     }
     let mut schemas_out = vec![Value::String(kind.schema().into())];
     for urn in kind.extensions() {
         if let Some(ext) = obj.get(*urn) {
-            let schema = schemas.iter().find(|s| s.id == *urn).expect("extension schema exists");
+            let schema = schemas
+                .iter()
+                .find(|s| s.id == *urn)
+                .expect("extension schema exists");
             if !ext.is_object() {
                 return Err((400, "invalidValue", format!("{urn} must be an object")));
             }
@@ -146,7 +200,13 @@ mod tests {
         assert!(a.get("groups").is_none() && a.get("nope").is_none() && a.get("id").is_none());
         assert_eq!(a[urn::ENTERPRISE_USER]["employeeNumber"], json!("7"));
 
-        let e = input(Kind::User, &json!({"schemas": [urn::USER], "userName": "a", "active": "yes"}), &schemas, true).unwrap_err();
+        let e = input(
+            Kind::User,
+            &json!({"schemas": [urn::USER], "userName": "a", "active": "yes"}),
+            &schemas,
+            true,
+        )
+        .unwrap_err();
         assert_eq!((e.0, e.1), (400, "invalidValue"));
         let e = input(Kind::User, &json!({"schemas": [urn::USER]}), &schemas, true).unwrap_err();
         assert!(e.2.contains("userName is required"));

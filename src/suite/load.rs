@@ -69,7 +69,10 @@ fn is_suite_file(path: &str) -> bool {
 }
 
 /// Loads every `*.yaml` file below each directory (or the files themselves).
-pub fn load_paths(paths: &[impl AsRef<Path>], known_checks: &[&str]) -> Result<Vec<Case>, SourceError> {
+pub fn load_paths(
+    paths: &[impl AsRef<Path>],
+    known_checks: &[&str],
+) -> Result<Vec<Case>, SourceError> {
     let mut files = vec![];
     for p in paths {
         let p = p.as_ref();
@@ -88,8 +91,14 @@ pub fn load_paths(paths: &[impl AsRef<Path>], known_checks: &[&str]) -> Result<V
         loader.add(&f.display().to_string(), &text)?;
     }
     if loader.cases.is_empty() {
-        let shown: Vec<String> = paths.iter().map(|p| p.as_ref().display().to_string()).collect();
-        return Err(plain_error(Path::new(&shown.join(", ")), "no suite files (*.yaml) found"));
+        let shown: Vec<String> = paths
+            .iter()
+            .map(|p| p.as_ref().display().to_string())
+            .collect();
+        return Err(plain_error(
+            Path::new(&shown.join(", ")),
+            "no suite files (*.yaml) found",
+        ));
     }
     Ok(loader.cases)
 }
@@ -133,8 +142,12 @@ impl<'a> Loader<'a> {
 
     /// Parses, validates and resolves one file's text.
     pub fn add(&mut self, file: &str, text: &str) -> Result<(), SourceError> {
-        let doc = yaml::parse(text).map_err(|e| SourceError::new(file, text, e.pos, format!("invalid YAML: {}", e.message)))?;
-        let at = |pointer: &str, message: String| SourceError::new(file, text, doc.pos(pointer), message);
+        let doc = yaml::parse(text).map_err(|e| {
+            SourceError::new(file, text, e.pos, format!("invalid YAML: {}", e.message))
+        })?;
+        let at = |pointer: &str, message: String| {
+            SourceError::new(file, text, doc.pos(pointer), message)
+        };
         if let Some((pointer, message)) = schema_error(&doc) {
             return Err(at(&pointer, message));
         }
@@ -151,7 +164,10 @@ impl<'a> Loader<'a> {
             if let Some(first) = self.ids.get(&case.id) {
                 return Err(at(
                     &format!("{pointer}/id"),
-                    format!("duplicate case id `{}` (first at {}:{})", case.id, first.file, first.pos.line),
+                    format!(
+                        "duplicate case id `{}` (first at {}:{})",
+                        case.id, first.file, first.pos.line
+                    ),
                 ));
             }
             self.ids.insert(case.id.clone(), case.origin.clone());
@@ -164,7 +180,10 @@ impl<'a> Loader<'a> {
         if !case.id.starts_with(&format!("{}.", case.area)) {
             return Err((
                 format!("{pointer}/id"),
-                format!("case id `{}` must start with its area `{}.`", case.id, case.area),
+                format!(
+                    "case id `{}` must start with its area `{}.`",
+                    case.id, case.area
+                ),
             ));
         }
         let catalog = rfc::catalog();
@@ -197,7 +216,11 @@ impl<'a> Loader<'a> {
                 if !self.known_checks.contains(&c.check.as_str()) {
                     return Err((
                         format!("{pointer}/steps/{i}/check"),
-                        format!("unknown check `{}`; known: {}", c.check, self.known_checks.join(", ")),
+                        format!(
+                            "unknown check `{}`; known: {}",
+                            c.check,
+                            self.known_checks.join(", ")
+                        ),
                     ));
                 }
             }
@@ -213,7 +236,10 @@ fn schema_error(doc: &Positioned) -> Option<(String, String)> {
         .iter()
         .max_by_key(|e| e.instance_path().as_str().matches('/').count())?;
     let (mut pointer, mut message) = located(best);
-    let step = doc.value.pointer(&pointer).filter(|v| v.get("check").is_none());
+    let step = doc
+        .value
+        .pointer(&pointer)
+        .filter(|v| v.get("check").is_none());
     if let (Some(step), true) = (step, is_step_pointer(&pointer)) {
         let inner: Vec<_> = http_step_validator().iter_errors(step).collect();
         if let Some(e) = inner
@@ -225,7 +251,11 @@ fn schema_error(doc: &Positioned) -> Option<(String, String)> {
             message = inner_message;
         }
     }
-    let shown = if pointer.is_empty() { "the file".to_string() } else { format!("`{pointer}`") };
+    let shown = if pointer.is_empty() {
+        "the file".to_string()
+    } else {
+        format!("`{pointer}`")
+    };
     Some((pointer, format!("{shown}: {message}")))
 }
 
@@ -233,10 +263,17 @@ fn schema_error(doc: &Positioned) -> Option<(String, String)> {
 fn located(e: &jsonschema::ValidationError<'_>) -> (String, String) {
     let pointer = e.instance_path().as_str().to_string();
     match e.kind() {
-        jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected } if !unexpected.is_empty() => (
-            format!("{pointer}/{}", unexpected[0].replace('~', "~0").replace('/', "~1")),
-            format!("unknown key `{}` here", unexpected[0]),
-        ),
+        jsonschema::error::ValidationErrorKind::AdditionalProperties { unexpected }
+            if !unexpected.is_empty() =>
+        {
+            (
+                format!(
+                    "{pointer}/{}",
+                    unexpected[0].replace('~', "~0").replace('/', "~1")
+                ),
+                format!("unknown key `{}` here", unexpected[0]),
+            )
+        }
         _ => (pointer, e.to_string()),
     }
 }
@@ -289,7 +326,10 @@ cases:
         assert_eq!((e.pos.line, e.pos.col), (10, 16), "{e}");
 
         let e = load(&GOOD.replace("[R7644-3.3-07]", "[R7644-3.3-08]")).unwrap_err();
-        assert!(e.message.contains("stronger than any cited requirement"), "{e}");
+        assert!(
+            e.message.contains("stronger than any cited requirement"),
+            "{e}"
+        );
 
         let e = load("area: crud\ncases: [\n").unwrap_err();
         assert!(e.message.starts_with("invalid YAML"), "{e}");

@@ -176,7 +176,8 @@ impl MarkedEventReceiver for Builder {
             },
             Event::SequenceStart(anchor, _) => {
                 self.anchor_of.push(anchor);
-                self.stack.push(Frame::Seq(vec![], pointer.unwrap_or_default()));
+                self.stack
+                    .push(Frame::Seq(vec![], pointer.unwrap_or_default()));
             }
             Event::MappingStart(anchor, _) => {
                 if pointer.is_none() {
@@ -237,7 +238,9 @@ mod tests {
 
     #[test]
     fn values_and_positions() {
-        let doc = parse("area: crud\ncases:\n  - id: a\n    n: 3\n    s: '3'\n    b: true\n    x: ~\n").unwrap();
+        let doc =
+            parse("area: crud\ncases:\n  - id: a\n    n: 3\n    s: '3'\n    b: true\n    x: ~\n")
+                .unwrap();
         assert_eq!(
             doc.value,
             json!({"area": "crud", "cases": [{"id": "a", "n": 3, "s": "3", "b": true, "x": null}]})
