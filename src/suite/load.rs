@@ -231,32 +231,30 @@ impl<'a> Loader<'a> {
 
 /// The most specific schema violation, as (pointer, message).
 fn schema_error(doc: &Positioned) -> Option<(String, String)> {
-    let errors: Vec<_> = validator().iter_errors(&doc.value).collect();
-    let best = errors
-        .iter()
-        .max_by_key(|e| e.instance_path().as_str().matches('/').count())?;
-    let (mut pointer, mut message) = located(best);
-    let step = doc
-        .value
-        .pointer(&pointer)
-        .filter(|v| v.get("check").is_none());
-    if let (Some(step), true) = (step, is_step_pointer(&pointer)) {
-        let inner: Vec<_> = http_step_validator().iter_errors(step).collect();
-        if let Some(e) = inner
-            .iter()
-            .max_by_key(|e| e.instance_path().as_str().matches('/').count())
-        {
-            let (inner_pointer, inner_message) = located(e);
-            pointer = format!("{pointer}{inner_pointer}");
-            message = inner_message;
-        }
-    }
+    // Every violation, made precise, then the first one in the file.
+    let found: Vec<(String, String)> = validator()
+        .iter_errors(&doc.value)
+        .map(|e| refine(doc, located(&e)))
+        .collect();
+    let (pointer, message) = found.into_iter().min_by_key(|(p, _)| (doc.pos(p), std::cmp::Reverse(p.len())))?;
     let shown = if pointer.is_empty() {
         "the file".to_string()
     } else {
         format!("`{pointer}`")
     };
     Some((pointer, format!("{shown}: {message}")))
+}
+
+/// A step matching neither step form gets the HTTP-step form's own error.
+fn refine(doc: &Positioned, (pointer, message): (String, String)) -> (String, String) {
+    let step = doc.value.pointer(&pointer).filter(|v| v.get("check").is_none());
+    if let (Some(step), true) = (step, is_step_pointer(&pointer)) {
+        let inner: Vec<_> = http_step_validator().iter_errors(step).map(|e| located(&e)).collect();
+        if let Some((inner_pointer, inner_message)) = inner.into_iter().next() {
+            return (format!("{pointer}{inner_pointer}"), inner_message);
+        }
+    }
+    (pointer, message)
 }
 
 /// The pointer an error is about: an unexpected key rather than its object.

@@ -1,0 +1,159 @@
+//! The binary as users run it: exit codes, error positions, report files.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn scimitar() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_scimitar"));
+    c.env_remove("SCIMITAR_TOKEN").env("CI", "true");
+    c
+}
+
+fn run(args: &[&str]) -> Output {
+    scimitar().args(args).output().expect("scimitar runs")
+}
+
+fn text(o: &Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("scimitar-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `scimitar serve` child process, killed on drop.
+struct Served(Child, String);
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(token: &str) -> Served {
+    let port = free_port();
+    let child = scimitar()
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--token-env", "SERVE_TOKEN"])
+        .env("SERVE_TOKEN", token)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Served(child, format!("http://127.0.0.1:{port}/scim/v2"))
+}
+
+#[test]
+fn embedded_run_passes_and_writes_valid_reports_without_secrets() {
+    let dir = tmp("reports");
+    let json = dir.join("r.json");
+    let junit = dir.join("r.xml");
+    let o = run(&["run", "--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("nothing left behind"), "{out}");
+    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(scimitar::report::json::REPORT_SCHEMA).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(report["summary"]["passed"].as_u64().unwrap() >= 40);
+    for case in report["cases"].as_array().unwrap() {
+        assert!(!case["requirements"].as_array().unwrap().is_empty());
+        assert!(["MUST", "SHOULD", "MAY"].contains(&case["level"].as_str().unwrap()));
+    }
+    let raw = std::fs::read_to_string(&json).unwrap();
+    assert!(!raw.contains("Bearer emb-"), "the embedded token leaked into the report");
+    assert!(raw.contains("Bearer [REDACTED]"));
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<testsuites") && xml.matches("<testcase").count() == report["cases"].as_array().unwrap().len());
+}
+
+#[test]
+fn an_injected_bug_fails_the_run_with_exit_1_and_a_reproducer() {
+    let o = run(&["run", "--bug", "create-returns-200", "--area", "crud"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL crud.create.status-201 [MUST] RFC 7644 §3.3 (R7644-3.3-07)"), "{out}");
+    assert!(out.contains("status: expected 201, got 200"), "{out}");
+    assert!(out.contains("reproduce: curl -sS -X POST"), "{out}");
+    assert!(out.contains("$SCIMITAR_TOKEN"), "{out}");
+}
+
+#[test]
+fn fail_on_sets_the_threshold() {
+    // json-content-type only breaks a SHOULD case.
+    let o = run(&["run", "--bug", "json-content-type", "--case", "crud.create.media-type"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = run(&["run", "--bug", "json-content-type", "--case", "crud.create.media-type", "--fail-on", "must"]);
+    assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
+}
+
+#[test]
+fn a_malformed_suite_exits_2_naming_file_line_and_column() {
+    let dir = tmp("bad-suite");
+    let file = dir.join("bad.yaml");
+    std::fs::write(
+        &file,
+        "area: crud\ncases:\n  - id: crud.x\n    title: A case with a wrong level\n    level: OFTEN\n    requirements: [R7644-3.3-07]\n    steps: []\n",
+    )
+    .unwrap();
+    let o = run(&["run", "--suite", dir.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("{}:5:12", file.display())), "{err}");
+    let o = run(&["list", "--suite", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn an_unreachable_target_exits_3() {
+    let port = free_port();
+    let o = run(&["run", &format!("http://127.0.0.1:{port}/scim/v2")]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("target unreachable"), "{err}");
+}
+
+#[test]
+fn bad_credentials_exit_3_and_good_ones_leave_no_user_behind() {
+    let server = serve("right-token-123");
+    let o = scimitar().args(["run", &server.1]).env("SCIMITAR_TOKEN", "wrong-token-456").output().unwrap();
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{err}");
+    assert!(err.contains("authentication refused"), "{err}");
+    assert!(!err.contains("wrong-token-456"));
+
+    let o = scimitar().args(["run", &server.1, "--quiet"]).env("SCIMITAR_TOKEN", "right-token-123").output().unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("nothing left behind"), "{out}");
+    assert!(!out.contains("right-token-123"));
+}
+
+#[test]
+fn list_and_list_bugs() {
+    let o = run(&["list", "--area", "discovery"]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.lines().all(|l| l.split('\t').count() == 4 && l.contains("\tdiscovery\t")), "{out}");
+    let o = run(&["serve", "--list-bugs"]);
+    let (out, _) = text(&o);
+    assert!(out.lines().count() > 20 && out.lines().all(|l| l.split('\t').count() == 3));
+    let o = run(&["run", "--bug", "no-such-bug"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = run(&["run", "http://127.0.0.1:1/", "--bug", "soft-delete"]);
+    assert_eq!(o.status.code(), Some(2));
+}

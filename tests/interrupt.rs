@@ -1,0 +1,42 @@
+//! An interrupted run stops sending new requests and still deletes every
+//! resource it created.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use scimitar::discover::Capabilities;
+use scimitar::http::{Auth, Client, ClientConfig, Request};
+use scimitar::run::{self, RunOptions};
+use scimitar::serve::{self, Bugs, ServerConfig};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupt_mid_run_cleans_up_everything() {
+    let token = "interrupt-test-token";
+    let server = serve::start(ServerConfig { bugs: Bugs::none(), token: Some(token.into()) }, ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let mut config = ClientConfig::new(server.base_url.parse().unwrap());
+    config.auth = Auth::Bearer { token: token.into(), env: "T".into() };
+    let client = Client::new(config).unwrap();
+    let caps = Capabilities::discover(&client).await.unwrap();
+    let cases = scimitar::suite::load_default(&scimitar::check::known()).unwrap();
+    let interrupted = AtomicBool::new(false);
+    // Interrupt as soon as the third case finishes, while others are mid-flight.
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let on_done = |_: &scimitar::outcome::CaseOutcome| {
+        if done.fetch_add(1, Ordering::SeqCst) == 2 {
+            interrupted.store(true, Ordering::SeqCst);
+        }
+    };
+    let options = RunOptions { concurrency: 4, ..Default::default() };
+    let report = run::run(&client, &caps, &cases, &options, &interrupted, &on_done).await;
+    assert!(report.interrupted);
+    assert!(report.cases.iter().any(|c| c.message.contains("interrupted")));
+    assert!(report.cleanup.leftover.is_empty(), "{:?}", report.cleanup);
+    assert_eq!(report.cleanup.created, report.cleanup.deleted);
+    for endpoint in ["/Users", "/Groups"] {
+        let (_, resp) = client.send(&Request::get(endpoint)).await;
+        let body = resp.unwrap().json().unwrap();
+        assert_eq!(body["totalResults"], 0, "{endpoint} still holds {body}");
+    }
+    server.stop().await;
+}
