@@ -16,7 +16,10 @@ fn run(args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn tmp(name: &str) -> PathBuf {
@@ -26,7 +29,11 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A `scimitar serve` child process, killed on drop.
@@ -42,7 +49,13 @@ impl Drop for Served {
 fn serve(token: &str) -> Served {
     let port = free_port();
     let child = scimitar()
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--token-env", "SERVE_TOKEN"])
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--token-env",
+            "SERVE_TOKEN",
+        ])
         .env("SERVE_TOKEN", token)
         .stdout(Stdio::null())
         .spawn()
@@ -60,14 +73,25 @@ fn embedded_run_passes_and_writes_valid_reports_without_secrets() {
     let dir = tmp("reports");
     let json = dir.join("r.json");
     let junit = dir.join("r.xml");
-    let o = run(&["run", "--json", json.to_str().unwrap(), "--junit", junit.to_str().unwrap()]);
+    let o = run(&[
+        "run",
+        "--json",
+        json.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
+    ]);
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     assert!(out.contains("nothing left behind"), "{out}");
-    let report: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    let schema: serde_json::Value = serde_json::from_str(scimitar::report::json::REPORT_SCHEMA).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(scimitar::report::json::REPORT_SCHEMA).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
-    let errors: Vec<String> = validator.iter_errors(&report).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&report)
+        .map(|e| e.to_string())
+        .collect();
     assert!(errors.is_empty(), "{errors:?}");
     assert!(report["summary"]["passed"].as_u64().unwrap() >= 40);
     for case in report["cases"].as_array().unwrap() {
@@ -75,10 +99,16 @@ fn embedded_run_passes_and_writes_valid_reports_without_secrets() {
         assert!(["MUST", "SHOULD", "MAY"].contains(&case["level"].as_str().unwrap()));
     }
     let raw = std::fs::read_to_string(&json).unwrap();
-    assert!(!raw.contains("Bearer emb-"), "the embedded token leaked into the report");
+    assert!(
+        !raw.contains("Bearer emb-"),
+        "the embedded token leaked into the report"
+    );
     assert!(raw.contains("Bearer [REDACTED]"));
     let xml = std::fs::read_to_string(&junit).unwrap();
-    assert!(xml.contains("<testsuites") && xml.matches("<testcase").count() == report["cases"].as_array().unwrap().len());
+    assert!(
+        xml.contains("<testsuites")
+            && xml.matches("<testcase").count() == report["cases"].as_array().unwrap().len()
+    );
 }
 
 #[test]
@@ -86,7 +116,10 @@ fn an_injected_bug_fails_the_run_with_exit_1_and_a_reproducer() {
     let o = run(&["run", "--bug", "create-returns-200", "--area", "crud"]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("FAIL crud.create.status-201 [MUST] RFC 7644 §3.3 (R7644-3.3-07)"), "{out}");
+    assert!(
+        out.contains("FAIL crud.create.status-201 [MUST] RFC 7644 §3.3 (R7644-3.3-07)"),
+        "{out}"
+    );
     assert!(out.contains("status: expected 201, got 200"), "{out}");
     assert!(out.contains("reproduce: curl -sS -X POST"), "{out}");
     assert!(out.contains("$SCIMITAR_TOKEN"), "{out}");
@@ -95,9 +128,23 @@ fn an_injected_bug_fails_the_run_with_exit_1_and_a_reproducer() {
 #[test]
 fn fail_on_sets_the_threshold() {
     // json-content-type only breaks a SHOULD case.
-    let o = run(&["run", "--bug", "json-content-type", "--case", "crud.create.media-type"]);
+    let o = run(&[
+        "run",
+        "--bug",
+        "json-content-type",
+        "--case",
+        "crud.create.media-type",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    let o = run(&["run", "--bug", "json-content-type", "--case", "crud.create.media-type", "--fail-on", "must"]);
+    let o = run(&[
+        "run",
+        "--bug",
+        "json-content-type",
+        "--case",
+        "crud.create.media-type",
+        "--fail-on",
+        "must",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{:?}", text(&o));
 }
 
@@ -130,13 +177,21 @@ fn an_unreachable_target_exits_3() {
 #[test]
 fn bad_credentials_exit_3_and_good_ones_leave_no_user_behind() {
     let server = serve("right-token-123");
-    let o = scimitar().args(["run", &server.1]).env("SCIMITAR_TOKEN", "wrong-token-456").output().unwrap();
+    let o = scimitar()
+        .args(["run", &server.1])
+        .env("SCIMITAR_TOKEN", "wrong-token-456")
+        .output()
+        .unwrap();
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(3), "{err}");
     assert!(err.contains("authentication refused"), "{err}");
     assert!(!err.contains("wrong-token-456"));
 
-    let o = scimitar().args(["run", &server.1, "--quiet"]).env("SCIMITAR_TOKEN", "right-token-123").output().unwrap();
+    let o = scimitar()
+        .args(["run", &server.1, "--quiet"])
+        .env("SCIMITAR_TOKEN", "right-token-123")
+        .output()
+        .unwrap();
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
     assert!(out.contains("nothing left behind"), "{out}");
@@ -148,7 +203,11 @@ fn list_and_list_bugs() {
     let o = run(&["list", "--area", "discovery"]);
     let (out, _) = text(&o);
     assert_eq!(o.status.code(), Some(0));
-    assert!(out.lines().all(|l| l.split('\t').count() == 4 && l.contains("\tdiscovery\t")), "{out}");
+    assert!(
+        out.lines()
+            .all(|l| l.split('\t').count() == 4 && l.contains("\tdiscovery\t")),
+        "{out}"
+    );
     let o = run(&["serve", "--list-bugs"]);
     let (out, _) = text(&o);
     assert!(out.lines().count() > 20 && out.lines().all(|l| l.split('\t').count() == 3));

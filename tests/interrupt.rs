@@ -11,11 +11,21 @@ use scimitar::serve::{self, Bugs, ServerConfig};
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupt_mid_run_cleans_up_everything() {
     let token = "interrupt-test-token";
-    let server = serve::start(ServerConfig { bugs: Bugs::none(), token: Some(token.into()) }, ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
+    let server = serve::start(
+        ServerConfig {
+            bugs: Bugs::none(),
+            token: Some(token.into()),
+            ..Default::default()
+        },
+        ([127, 0, 0, 1], 0).into(),
+    )
+    .await
+    .unwrap();
     let mut config = ClientConfig::new(server.base_url.parse().unwrap());
-    config.auth = Auth::Bearer { token: token.into(), env: "T".into() };
+    config.auth = Auth::Bearer {
+        token: token.into(),
+        env: "T".into(),
+    };
     let client = Client::new(config).unwrap();
     let caps = Capabilities::discover(&client).await.unwrap();
     let cases = scimitar::suite::load_default(&scimitar::check::known()).unwrap();
@@ -27,10 +37,16 @@ async fn an_interrupt_mid_run_cleans_up_everything() {
             interrupted.store(true, Ordering::SeqCst);
         }
     };
-    let options = RunOptions { concurrency: 4, ..Default::default() };
+    let options = RunOptions {
+        concurrency: 4,
+        ..Default::default()
+    };
     let report = run::run(&client, &caps, &cases, &options, &interrupted, &on_done).await;
     assert!(report.interrupted);
-    assert!(report.cases.iter().any(|c| c.message.contains("interrupted")));
+    assert!(report
+        .cases
+        .iter()
+        .any(|c| c.message.contains("interrupted")));
     assert!(report.cleanup.leftover.is_empty(), "{:?}", report.cleanup);
     assert_eq!(report.cleanup.created, report.cleanup.deleted);
     for endpoint in ["/Users", "/Groups"] {

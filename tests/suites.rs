@@ -39,6 +39,7 @@ async fn run_all(bugs: Bugs) -> RunReport {
         ServerConfig {
             bugs,
             token: Some(TOKEN.into()),
+            ..Default::default()
         },
         ([127, 0, 0, 1], 0).into(),
     )

@@ -201,6 +201,7 @@ pub async fn run(args: RunArgs) -> i32 {
                 ServerConfig {
                     bugs,
                     token: Some(token.clone()),
+                    ..Default::default()
                 },
                 ([127, 0, 0, 1], 0).into(),
             )

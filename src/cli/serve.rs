@@ -18,6 +18,18 @@ pub struct ServeArgs {
     /// Require the bearer token held in this environment variable.
     #[arg(long, value_name = "VAR")]
     pub token_env: Option<String>,
+    /// Also accept HTTP basic authentication as this user.
+    #[arg(long, value_name = "USER", requires = "token_env")]
+    pub basic_user: Option<String>,
+    /// Environment variable holding the basic-auth password.
+    #[arg(long, value_name = "VAR", default_value = "SCIMITAR_PASSWORD")]
+    pub basic_password_env: String,
+    /// Serve POST /oauth/token, issuing the token to this OAuth 2.0 client (client credentials grant).
+    #[arg(long, value_name = "ID", requires = "token_env")]
+    pub oauth_client_id: Option<String>,
+    /// Environment variable holding the OAuth 2.0 client secret.
+    #[arg(long, value_name = "VAR", default_value = "SCIMITAR_CLIENT_SECRET")]
+    pub oauth_client_secret_env: String,
     /// Print the injectable bugs, one a line: NAME<TAB>AREA<TAB>description.
     #[arg(long)]
     pub list_bugs: bool,
@@ -46,7 +58,37 @@ pub async fn serve(args: ServeArgs) -> i32 {
             }
         },
     };
-    let server = match serve::start(ServerConfig { bugs, token }, args.addr).await {
+    let secret = |var: &str, what: &str| match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => Err(format!("{what} needs ${var}")),
+    };
+    let basic = match &args.basic_user {
+        None => None,
+        Some(user) => match secret(&args.basic_password_env, "--basic-user") {
+            Ok(p) => Some((user.clone(), p)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+    };
+    let oauth_client = match &args.oauth_client_id {
+        None => None,
+        Some(id) => match secret(&args.oauth_client_secret_env, "--oauth-client-id") {
+            Ok(s) => Some((id.clone(), s)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+    };
+    let config = ServerConfig {
+        bugs,
+        token,
+        basic,
+        oauth_client,
+    };
+    let server = match serve::start(config, args.addr).await {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot listen on {}: {e}", args.addr);

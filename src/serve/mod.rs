@@ -3,6 +3,7 @@
 
 pub mod bugs;
 mod discovery;
+mod oauth;
 mod resources;
 mod respond;
 mod store;
@@ -30,6 +31,10 @@ pub struct ServerConfig {
     pub bugs: Bugs,
     /// The bearer token every non-discovery request must carry; none means open.
     pub token: Option<String>,
+    /// HTTP basic credentials accepted besides the token.
+    pub basic: Option<(String, String)>,
+    /// OAuth 2.0 client (id, secret) that `POST /oauth/token` issues the token to.
+    pub oauth_client: Option<(String, String)>,
 }
 
 /// Shared server state.
@@ -84,6 +89,7 @@ pub fn router(config: ServerConfig) -> Router {
         .with_state(app.clone());
     Router::new()
         .nest(BASE_PATH, api)
+        .route("/oauth/token", axum::routing::post(oauth::token))
         .fallback(resources::not_found)
         .with_state(app)
 }
@@ -103,11 +109,19 @@ async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Respo
     let given = req
         .headers()
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+        .and_then(|v| v.to_str().ok());
+    let bearer = given.and_then(|v| v.strip_prefix("Bearer "));
+    let basic_ok = match (
+        &app.inner.config.basic,
+        given.and_then(|v| v.strip_prefix("Basic ")),
+    ) {
+        (Some((user, password)), Some(b64)) => oauth::basic_matches(b64, user, password),
+        _ => false,
+    };
     let ok = public
         || app.bug(Bug::AuthNotRequired)
-        || match given {
+        || basic_ok
+        || match bearer {
             Some(g) => g == token || (app.bug(Bug::AnyTokenAccepted) && !g.is_empty()),
             None => false,
         };

@@ -236,7 +236,9 @@ fn schema_error(doc: &Positioned) -> Option<(String, String)> {
         .iter_errors(&doc.value)
         .map(|e| refine(doc, located(&e)))
         .collect();
-    let (pointer, message) = found.into_iter().min_by_key(|(p, _)| (doc.pos(p), std::cmp::Reverse(p.len())))?;
+    let (pointer, message) = found
+        .into_iter()
+        .min_by_key(|(p, _)| (doc.pos(p), std::cmp::Reverse(p.len())))?;
     let shown = if pointer.is_empty() {
         "the file".to_string()
     } else {
@@ -247,9 +249,15 @@ fn schema_error(doc: &Positioned) -> Option<(String, String)> {
 
 /// A step matching neither step form gets the HTTP-step form's own error.
 fn refine(doc: &Positioned, (pointer, message): (String, String)) -> (String, String) {
-    let step = doc.value.pointer(&pointer).filter(|v| v.get("check").is_none());
+    let step = doc
+        .value
+        .pointer(&pointer)
+        .filter(|v| v.get("check").is_none());
     if let (Some(step), true) = (step, is_step_pointer(&pointer)) {
-        let inner: Vec<_> = http_step_validator().iter_errors(step).map(|e| located(&e)).collect();
+        let inner: Vec<_> = http_step_validator()
+            .iter_errors(step)
+            .map(|e| located(&e))
+            .collect();
         if let Some((inner_pointer, inner_message)) = inner.into_iter().next() {
             return (format!("{pointer}{inner_pointer}"), inner_message);
         }
