@@ -1,33 +1,17 @@
 //! An interrupted run stops sending new requests and still deletes every
 //! resource it created.
 
+mod common;
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use scimitar::discover::Capabilities;
-use scimitar::http::{Auth, Client, ClientConfig, Request};
+use scimitar::http::Request;
 use scimitar::run::{self, RunOptions};
-use scimitar::serve::{self, Bugs, ServerConfig};
+use scimitar::serve::Bugs;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupt_mid_run_cleans_up_everything() {
-    let token = "interrupt-test-token";
-    let server = serve::start(
-        ServerConfig {
-            bugs: Bugs::none(),
-            token: Some(token.into()),
-            ..Default::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
-    let mut config = ClientConfig::new(server.base_url.parse().unwrap());
-    config.auth = Auth::Bearer {
-        token: token.into(),
-        env: "T".into(),
-    };
-    let client = Client::new(config).unwrap();
-    let caps = Capabilities::discover(&client).await.unwrap();
+    let (server, client, caps) = common::embedded(Bugs::none(), "interrupt-test-token").await;
     let cases = scimitar::suite::load_default(&scimitar::check::known()).unwrap();
     let interrupted = AtomicBool::new(false);
     // Interrupt as soon as the third case finishes, while others are mid-flight.

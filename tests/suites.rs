@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
+mod common;
+
 use libtest_mimic::{Arguments, Failed, Trial};
-use scimitar::discover::Capabilities;
-use scimitar::http::{Auth, Client, ClientConfig};
 use scimitar::outcome::{RunReport, Status};
 use scimitar::run::{self, RunOptions};
-use scimitar::serve::{self, Bug, Bugs, ServerConfig};
+use scimitar::serve::{Bug, Bugs};
 use scimitar::suite::{self, Case};
 
 const TOKEN: &str = "suite-test-token-0123456789";
@@ -35,23 +35,7 @@ fn cases() -> &'static Vec<Case> {
 
 /// Runs every case against a fresh reference server with these bugs.
 async fn run_all(bugs: Bugs) -> RunReport {
-    let server = serve::start(
-        ServerConfig {
-            bugs,
-            token: Some(TOKEN.into()),
-            ..Default::default()
-        },
-        ([127, 0, 0, 1], 0).into(),
-    )
-    .await
-    .unwrap();
-    let mut config = ClientConfig::new(server.base_url.parse().unwrap());
-    config.auth = Auth::Bearer {
-        token: TOKEN.into(),
-        env: "SCIMITAR_TOKEN".into(),
-    };
-    let client = Client::new(config).unwrap();
-    let caps = Capabilities::discover(&client).await.unwrap();
+    let (server, client, caps) = common::embedded(bugs, TOKEN).await;
     let options = RunOptions {
         concurrency: 8,
         ..Default::default()

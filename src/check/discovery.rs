@@ -143,6 +143,18 @@ pub fn schemas_well_formed<'a>(
     .boxed()
 }
 
+fn item_list(items: &BTreeSet<String>) -> String {
+    if items.is_empty() {
+        "no items".into()
+    } else {
+        format!(
+            "{} items: {}",
+            items.len(),
+            items.iter().cloned().collect::<Vec<_>>().join(", ")
+        )
+    }
+}
+
 fn ids(body: &Value, key: &str) -> Option<BTreeSet<String>> {
     Some(
         list_items(body)?
@@ -189,11 +201,7 @@ pub fn query_parameters_ignored<'a>(
                                 "the full list ({} items) as without them, or 403",
                                 expected.len()
                             ),
-                            format!(
-                                "200 with {} items: {}",
-                                got.len(),
-                                got.into_iter().collect::<Vec<_>>().join(", ")
-                            ),
+                            format!("200 with {}", item_list(&got)),
                         ));
                     }
                 }

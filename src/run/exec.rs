@@ -199,9 +199,17 @@ impl CaseRun<'_, '_> {
         Ok(resp)
     }
 
+    /// A request target as a path relative to the base URL, without a trailing slash.
+    fn relative(&self, target: &str) -> String {
+        let base = self.ctx.client.base_url().as_str().trim_end_matches('/');
+        let path = target.strip_prefix(base).unwrap_or(target);
+        format!("/{}", path.trim_matches('/'))
+    }
+
     /// Notes creations and deletions of resources in the ledger.
     fn track(&self, req: &Request, resp: &Response) {
         let ok = (200..300).contains(&resp.status);
+        let target = self.relative(&req.target);
         match req.method.as_str() {
             "POST" if ok => {
                 if let Some(rt) = self
@@ -209,7 +217,7 @@ impl CaseRun<'_, '_> {
                     .caps
                     .resource_types
                     .iter()
-                    .find(|rt| rt.endpoint == req.target)
+                    .find(|rt| rt.endpoint == target)
                 {
                     if let Some(id) = resp
                         .json()
@@ -222,14 +230,14 @@ impl CaseRun<'_, '_> {
             // A PUT must never create (RFC 7644 §3.5.1), but one that did leaves a resource behind.
             "PUT" if ok => {
                 for rt in &self.ctx.caps.resource_types {
-                    if let Some(id) = req.target.strip_prefix(&format!("{}/", rt.endpoint)) {
+                    if let Some(id) = target.strip_prefix(&format!("{}/", rt.endpoint)) {
                         if self.ctx.ledger.is_fresh(id) {
                             self.ctx.ledger.created(&rt.endpoint, id, &self.case.id);
                         }
                     }
                 }
             }
-            "DELETE" if ok || resp.status == 404 => self.ctx.ledger.deleted(&req.target),
+            "DELETE" if ok || resp.status == 404 => self.ctx.ledger.deleted(&target),
             _ => {}
         }
     }
@@ -294,7 +302,7 @@ impl CaseRun<'_, '_> {
         for id in std::mem::take(&mut self.vars.fresh_ids) {
             self.ctx.ledger.fresh(&id);
         }
-        self.guard(&step.method, &target)?;
+        self.guard(&step.method, &self.relative(&target))?;
         let label = format!("step {n} {} {}", step.method, target);
         let req = Request {
             method: step.method.clone(),

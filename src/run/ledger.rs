@@ -56,6 +56,13 @@ impl Ledger {
         }
     }
 
+    /// Whether the ledger has ever recorded this resource (live or deleted).
+    pub fn knows(&self, endpoint: &str, id: &str) -> bool {
+        let inner = self.lock();
+        let target = format!("{}/{}", endpoint.trim_end_matches('/'), id);
+        inner.owned.contains(id) || inner.live.iter().any(|c| c.target == target)
+    }
+
     /// Records a resource that could not be deleted.
     pub fn leftover(&self, target: &str) {
         let mut inner = self.lock();

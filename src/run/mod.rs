@@ -6,6 +6,7 @@ pub mod exec;
 pub mod expect;
 pub mod ledger;
 pub mod plan;
+pub mod sweep;
 pub mod template;
 
 use std::sync::atomic::{AtomicBool, AtomicU64};
@@ -87,8 +88,12 @@ pub async fn run(
         .collect()
         .await;
     outcomes.sort_by_key(|(i, _)| *i);
-    // Anything still live (a case cut short) is deleted now.
+    // Anything still live (a case cut short), or created without the run
+    // learning of it, is deleted now.
     exec::cleanup_targets(&ctx, ledger.all_live()).await;
+    if sweep::find_unrecorded(&ctx).await > 0 {
+        exec::cleanup_targets(&ctx, ledger.all_live()).await;
+    }
     let cases: Vec<CaseOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
     let (created, deleted, leftover) = ledger.totals();
     RunReport {

@@ -4,6 +4,7 @@
 pub mod bugs;
 mod discovery;
 mod oauth;
+mod project;
 mod resources;
 mod respond;
 mod store;

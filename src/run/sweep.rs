@@ -1,0 +1,74 @@
+//! The sweep after cleanup: resources named with this run's token that the
+//! ledger never saw (a create whose answer was lost) are found by filter and
+//! deleted. Each name is checked here, so a server whose filter is broken
+//! cannot lead the run to touch a resource it did not create.
+
+use super::exec::Context;
+use crate::discover::list_items;
+use crate::http::Request;
+use crate::scim::urn;
+
+/// The attribute that carries a resource's run-scoped name, by core schema.
+fn name_attribute(schema: &str) -> Option<&'static str> {
+    match schema {
+        urn::USER => Some("userName"),
+        urn::GROUP => Some("displayName"),
+        _ => None,
+    }
+}
+
+/// Pages read per resource type, at most.
+const MAX_PAGES: usize = 20;
+const PAGE: usize = 100;
+
+/// Registers in the ledger every resource the run created but did not know of;
+/// returns how many were found. The caller deletes them.
+pub async fn find_unrecorded(ctx: &Context<'_>) -> usize {
+    if !ctx.caps.feature("filter") {
+        return 0;
+    }
+    let token = ctx.run_token.to_lowercase();
+    let mut found = 0;
+    for rt in &ctx.caps.resource_types {
+        let Some(attr) = name_attribute(&rt.schema) else {
+            continue;
+        };
+        let mut start = 1;
+        for _ in 0..MAX_PAGES {
+            let mut req = Request::get(rt.endpoint.clone());
+            req.query = vec![
+                ("filter".into(), format!("{attr} sw \"{}\"", ctx.run_token)),
+                ("startIndex".into(), start.to_string()),
+                ("count".into(), PAGE.to_string()),
+            ];
+            let (_, result) = ctx.client.send(&req).await;
+            let Some(body) = result
+                .ok()
+                .filter(|r| r.status == 200)
+                .and_then(|r| r.json())
+            else {
+                break;
+            };
+            let Some(items) = list_items(&body) else {
+                break;
+            };
+            for item in items {
+                let ours = item[attr]
+                    .as_str()
+                    .is_some_and(|n| n.to_lowercase().starts_with(&token));
+                if let (true, Some(id)) = (ours, item["id"].as_str()) {
+                    if !ctx.ledger.knows(&rt.endpoint, id) {
+                        ctx.ledger.created(&rt.endpoint, id, "(sweep)");
+                        found += 1;
+                    }
+                }
+            }
+            let total = body["totalResults"].as_u64().unwrap_or(0) as usize;
+            if items.is_empty() || start + items.len() > total {
+                break;
+            }
+            start += items.len();
+        }
+    }
+    found
+}

@@ -1,0 +1,28 @@
+//! Shared by the integration tests: a reference server and a client for it.
+
+#![allow(dead_code)]
+
+use scimitar::discover::Capabilities;
+use scimitar::http::{Auth, Client, ClientConfig};
+use scimitar::serve::{self, Bugs, Running, ServerConfig};
+
+/// A reference server with these bugs, a bearer-authenticated client for it,
+/// and what discovery found.
+pub async fn embedded(bugs: Bugs, token: &str) -> (Running, Client, Capabilities) {
+    let config = ServerConfig {
+        bugs,
+        token: Some(token.into()),
+        ..Default::default()
+    };
+    let server = serve::start(config, ([127, 0, 0, 1], 0).into())
+        .await
+        .unwrap();
+    let mut client = ClientConfig::new(server.base_url.parse().unwrap());
+    client.auth = Auth::Bearer {
+        token: token.into(),
+        env: "SCIMITAR_TOKEN".into(),
+    };
+    let client = Client::new(client).unwrap();
+    let caps = Capabilities::discover(&client).await.unwrap();
+    (server, client, caps)
+}
