@@ -10,6 +10,7 @@ mod common;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimitar::outcome::{RunReport, Status};
+use scimitar::rfc::Level;
 use scimitar::run::{self, RunOptions};
 use scimitar::serve::{Bug, Bugs};
 use scimitar::suite::{self, Case};
