@@ -1,0 +1,11 @@
+//! SCIM filters (RFC 7644 §3.4.2.2, attribute notation §3.10): the AST, a
+//! parser with positions, a canonical `Display`, and the reference evaluator.
+
+mod ast;
+mod display;
+mod eval;
+mod parse;
+
+pub use ast::{AttrPath, CompValue, CompareOp, Filter, Span};
+pub use eval::{EvalError, Evaluator};
+pub use parse::{parse, parse_attr_path, FilterError};
