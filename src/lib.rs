@@ -13,6 +13,7 @@
 pub mod check;
 pub mod cli;
 pub mod discover;
+pub mod gen;
 pub mod http;
 pub mod outcome;
 pub mod report;

@@ -45,7 +45,7 @@ fn is_delim(c: char) -> bool {
 }
 
 fn valid_name(name: &str) -> bool {
-    if name == "$ref" {
+    if name.eq_ignore_ascii_case("$ref") {
         return true;
     }
     let mut chars = name.chars();
