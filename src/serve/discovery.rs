@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::bugs::Bug;
 use super::respond::{error, scim};
 use super::store::Kind;
+use super::resources::MAX_RESULTS;
 use super::{base_url, App};
 use crate::scim::schema::core_schema_json;
 use crate::scim::urn;
@@ -37,9 +38,9 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
         "documentationUri": "https://example.invalid/scimitar",
         "patch": {"supported": false},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": false, "maxResults": 200},
+        "filter": {"supported": true, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": false},
-        "sort": {"supported": false},
+        "sort": {"supported": true},
         "etag": {"supported": true},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",

@@ -5,6 +5,7 @@ pub mod bugs;
 mod discovery;
 mod oauth;
 mod project;
+mod query;
 mod resources;
 mod respond;
 mod store;

@@ -59,28 +59,28 @@ pub struct Evaluator<'s> {
 
 /// Where an attribute lives and how it compares.
 #[derive(Clone, Copy)]
-struct Resolved<'s> {
+pub(super) struct Resolved<'s> {
     /// The JSON key of the extension object holding the attribute, if any.
     container: Option<&'s str>,
     attr: &'s Attribute,
-    sub: Option<&'s Attribute>,
+    pub(super) sub: Option<&'s Attribute>,
 }
 
 impl<'s> Resolved<'s> {
     /// The definition the compared values follow.
-    fn leaf(&self) -> &'s Attribute {
+    pub(super) fn leaf(&self) -> &'s Attribute {
         self.sub.unwrap_or(self.attr)
     }
 }
 
-fn key<'v>(obj: &'v Value, name: &str) -> Option<&'v Value> {
+pub(super) fn key<'v>(obj: &'v Value, name: &str) -> Option<&'v Value> {
     obj.as_object()?
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v)
 }
 
-fn err(span: Span, message: String) -> EvalError {
+pub(super) fn err(span: Span, message: String) -> EvalError {
     EvalError { span, message }
 }
 
@@ -128,7 +128,7 @@ impl<'s> Evaluator<'s> {
         }
     }
 
-    fn resolve(
+    pub(super) fn resolve(
         &self,
         p: &AttrPath,
         parent: Option<&'s Attribute>,
@@ -225,7 +225,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The attribute's own values (array elements flattened), without descending into sub-attributes.
-    fn raw<'v>(&self, r: &Resolved<'s>, p: &AttrPath, ctx: &'v Value) -> Vec<&'v Value> {
+    pub(super) fn raw<'v>(&self, r: &Resolved<'s>, p: &AttrPath, ctx: &'v Value) -> Vec<&'v Value> {
         let holder = match r.container {
             Some(c) => key(ctx, c),
             None => Some(ctx),
@@ -238,7 +238,7 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The values compared for a path: sub-attribute values of each element.
-    fn values<'v>(&self, r: &Resolved<'s>, p: &AttrPath, ctx: &'v Value) -> Vec<&'v Value> {
+    pub(super) fn values<'v>(&self, r: &Resolved<'s>, p: &AttrPath, ctx: &'v Value) -> Vec<&'v Value> {
         let raw = self.raw(r, p, ctx);
         match r.sub {
             None => raw,

@@ -5,7 +5,9 @@ mod ast;
 mod display;
 mod eval;
 mod parse;
+mod sort;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, Span};
 pub use eval::{EvalError, Evaluator};
 pub use parse::{parse, parse_attr_path, FilterError};
+pub use sort::{order, SortKey};
