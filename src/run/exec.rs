@@ -24,19 +24,23 @@ pub struct Context<'a> {
     pub run_token: String,
     pub interrupted: &'a AtomicBool,
     pub counter: AtomicU64,
+    /// The populations of the suite files, created before the cases run.
+    pub populations: super::population::Populations,
 }
 
 /// Why a case stopped before its end.
-enum Stop {
+pub(super) enum Stop {
     Failed(Vec<Failure>, Option<String>),
     Errored(String),
+    /// The server showed it lacks an optional feature the case needs.
+    Skipped(String),
 }
 
-struct CaseRun<'c, 'a> {
-    ctx: &'c Context<'a>,
-    case: &'c Case,
-    vars: Vars<'c>,
-    exchanges: Vec<Exchange>,
+pub(super) struct CaseRun<'c, 'a> {
+    pub(super) ctx: &'c Context<'a>,
+    pub(super) case: &'c Case,
+    pub(super) vars: Vars<'c>,
+    pub(super) exchanges: Vec<Exchange>,
 }
 
 /// Runs one case to its outcome; never panics on server behaviour.
@@ -74,6 +78,10 @@ pub async fn run_case(ctx: &Context<'_>, case: &Case) -> CaseOutcome {
         Err(Stop::Errored(message)) => {
             outcome.status = Status::Errored;
             outcome.message = message;
+        }
+        Err(Stop::Skipped(reason)) => {
+            outcome.status = Status::Skipped;
+            outcome.message = reason;
         }
     }
     if let Some(problem) = cleanup_problem {
@@ -138,6 +146,21 @@ impl CaseRun<'_, '_> {
             .map(|rt| (rt.name.clone(), Value::String(rt.endpoint.clone())))
             .collect();
         self.vars.set("endpoint", Value::Object(endpoints));
+        if !self.case.population.is_empty() {
+            match self.ctx.populations.get(&self.case.origin.file) {
+                Some(Ok(members)) => {
+                    for (name, value) in members {
+                        self.vars.set(name, value.clone());
+                    }
+                }
+                Some(Err(e)) => return Err(Stop::Errored(format!("the file's population: {e}"))),
+                None => {
+                    return Err(Stop::Errored(
+                        "the file's population was not created".into(),
+                    ))
+                }
+            }
+        }
         for (name, value) in &self.case.vars {
             let v = self
                 .vars
@@ -181,13 +204,14 @@ impl CaseRun<'_, '_> {
             match step {
                 Step::Http(h) => self.http_step(i + 1, h).await?,
                 Step::Check(c) => self.check_step(i + 1, c).await?,
+                Step::Query(q) => self.query_step(i + 1, q).await?,
             }
         }
         Ok(())
     }
 
     /// Sends a request, records it, and keeps the ledger right.
-    async fn send(&mut self, req: Request) -> Result<Response, Stop> {
+    pub(super) async fn send(&mut self, req: Request) -> Result<Response, Stop> {
         if self.ctx.interrupted.load(Ordering::SeqCst) {
             return Err(Stop::Errored("interrupted before the case ended".into()));
         }

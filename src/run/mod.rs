@@ -6,6 +6,8 @@ pub mod exec;
 pub mod expect;
 pub mod ledger;
 pub mod plan;
+mod population;
+mod query;
 pub mod sweep;
 pub mod template;
 
@@ -60,14 +62,21 @@ pub async fn run(
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let ledger = Ledger::default();
-    let ctx = Context {
+    let mut ctx = Context {
         client,
         caps,
         ledger: &ledger,
         run_token: new_run_token(),
         interrupted,
         counter: AtomicU64::new(0),
+        populations: Default::default(),
     };
+    let runnable: Vec<Case> = cases
+        .iter()
+        .filter(|c| exec::unmet(caps, c).is_none())
+        .cloned()
+        .collect();
+    ctx.populations = population::create(&ctx, &runnable).await;
     let mut outcomes: Vec<(usize, CaseOutcome)> = futures::stream::iter(cases.iter().enumerate())
         .map(|(i, case)| {
             let ctx = &ctx;

@@ -10,9 +10,9 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
+use super::resources::MAX_RESULTS;
 use super::respond::{error, scim};
 use super::store::Kind;
-use super::resources::MAX_RESULTS;
 use super::{base_url, App};
 use crate::scim::schema::core_schema_json;
 use crate::scim::urn;

@@ -37,14 +37,30 @@ fn bend(app: &App, f: Filter) -> Filter {
         },
         Filter::Or(a, b) => Filter::Or(rec(a), rec(b)),
         Filter::And(a, b) => Filter::And(rec(a), rec(b)),
-        Filter::ValuePath(p, inner) if app.bug(Bug::FilterValuePathAcrossValues) => qualify(&p, *inner),
+        Filter::ValuePath(p, inner) if app.bug(Bug::FilterValuePathAcrossValues) => {
+            qualify(&p, *inner)
+        }
+        // `pr` also matching empty strings
+        Filter::Present(p) if app.bug(Bug::FilterPresentEmpty) => Filter::or(
+            Filter::Present(p.clone()),
+            Filter::Compare(
+                p,
+                crate::scim::filter::CompareOp::Eq,
+                crate::scim::filter::CompValue::Str(String::new()),
+            ),
+        ),
         other => other,
     }
 }
 
 /// `emails[type eq "work" and value co "x"]` as `emails.type eq "work" and emails.value co "x"`.
 fn qualify(parent: &AttrPath, f: Filter) -> Filter {
-    let q = |p: AttrPath| AttrPath { urn: parent.urn.clone(), name: parent.name.clone(), sub: Some(p.name), span: p.span };
+    let q = |p: AttrPath| AttrPath {
+        urn: parent.urn.clone(),
+        name: parent.name.clone(),
+        sub: Some(p.name),
+        span: p.span,
+    };
     match f {
         Filter::Present(p) => Filter::Present(q(p)),
         Filter::Compare(p, op, v) => Filter::Compare(q(p), op, v),
@@ -69,7 +85,13 @@ pub fn case_exact(schema: &Schema) -> Schema {
 }
 
 /// Applies filter and sort to rendered resources; `sorter` evaluates sort keys.
-pub fn select(app: &App, ev: &Evaluator<'_>, sorter: &Evaluator<'_>, q: &Query, mut items: Vec<Value>) -> Result<Vec<Value>, Refusal> {
+pub fn select(
+    app: &App,
+    ev: &Evaluator<'_>,
+    sorter: &Evaluator<'_>,
+    q: &Query,
+    mut items: Vec<Value>,
+) -> Result<Vec<Value>, Refusal> {
     if let Some(text) = q.filter.as_deref().filter(|_| !app.bug(Bug::FilterIgnored)) {
         let parsed = match filter::parse(text) {
             Ok(f) => Some(bend(app, f)),
@@ -87,19 +109,33 @@ pub fn select(app: &App, ev: &Evaluator<'_>, sorter: &Evaluator<'_>, q: &Query, 
                     return Err((400, "invalidFilter", e.to_string()));
                 }
             }
-            items.retain(|r| matches(app, ev, &f, r));
+            items.retain(|r| matches(ev, &f, r));
         }
     }
     if let Some(by) = &q.sort_by {
-        let path = filter::parse_attr_path(by, 0).map_err(|e| (400, "invalidSyntax", format!("sortBy: {e}")))?;
-        let descending = match q.sort_order.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        let path = filter::parse_attr_path(by, 0)
+            .map_err(|e| (400, "invalidSyntax", format!("sortBy: {e}")))?;
+        let descending = match q
+            .sort_order
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("ascending") => false,
             Some("descending") => !app.bug(Bug::SortIgnoresOrder),
-            Some(other) => return Err((400, "invalidSyntax", format!("sortOrder must be ascending or descending, not {other}"))),
+            Some(other) => {
+                return Err((
+                    400,
+                    "invalidSyntax",
+                    format!("sortOrder must be ascending or descending, not {other}"),
+                ))
+            }
         };
         let mut keyed = vec![];
         for item in items {
-            let key = sorter.sort_key(&path, &item).map_err(|e| (400, "invalidSyntax", format!("sortBy: {e}")))?;
+            let key = sorter
+                .sort_key(&path, &item)
+                .map_err(|e| (400, "invalidSyntax", format!("sortBy: {e}")))?;
             keyed.push((key, item));
         }
         keyed.sort_by(|(a, _), (b, _)| {
@@ -115,15 +151,6 @@ pub fn select(app: &App, ev: &Evaluator<'_>, sorter: &Evaluator<'_>, q: &Query, 
     Ok(items)
 }
 
-fn matches(app: &App, ev: &Evaluator<'_>, f: &Filter, r: &Value) -> bool {
-    if app.bug(Bug::FilterPresentEmpty) {
-        if let Filter::Present(p) = f {
-            let name = p.name.to_lowercase();
-            let found = r.as_object().and_then(|o| o.iter().find(|(k, _)| k.to_lowercase() == name));
-            if found.is_some() && p.sub.is_none() && p.urn.is_none() {
-                return true;
-            }
-        }
-    }
+fn matches(ev: &Evaluator<'_>, f: &Filter, r: &Value) -> bool {
     ev.matches(f, r).unwrap_or(false)
 }

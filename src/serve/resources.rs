@@ -16,15 +16,15 @@ use serde_json::{json, Value};
 
 use super::bugs::Bug;
 use super::project::project;
+use super::query;
 use super::respond::{error, scim, with_header};
 use super::store::{render, Entry, Kind, Store};
 use super::validate::{self, Input};
 use super::{base_url, App, BASE_PATH};
-use super::query;
 use crate::scim::filter::Evaluator;
 use crate::scim::schema::core_schemas;
-use crate::scim::Schema;
 use crate::scim::urn;
+use crate::scim::Schema;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -444,12 +444,22 @@ async fn remove(
 /// The most resources one response holds (advertised as filter.maxResults).
 pub const MAX_RESULTS: usize = 200;
 
-async fn list(State(app): State<App>, headers: HeaderMap, Query(q): Params, kind: Kind) -> Response {
+async fn list(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Params,
+    kind: Kind,
+) -> Response {
     let number = |name: &str| -> Result<Option<i64>, Response> {
         match q.get(name) {
             None => Ok(None),
             Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
-                error(&app, StatusCode::BAD_REQUEST, Some("invalidValue"), &format!("{name} must be an integer"))
+                error(
+                    &app,
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    &format!("{name} must be an integer"),
+                )
             }),
         }
     };
@@ -478,12 +488,22 @@ async fn search(State(app): State<App>, headers: HeaderMap, body: Bytes, kind: K
     let req: crate::scim::SearchRequest = match serde_json::from_value(body) {
         Ok(r) => r,
         Err(e) => {
-            return error(&app, StatusCode::BAD_REQUEST, Some("invalidSyntax"), &format!("not a SearchRequest: {e}"))
+            return error(
+                &app,
+                StatusCode::BAD_REQUEST,
+                Some("invalidSyntax"),
+                &format!("not a SearchRequest: {e}"),
+            )
         }
     };
     if !req.schemas.iter().any(|s| s == urn::SEARCH_REQUEST) {
         let detail = format!("schemas must include {}", urn::SEARCH_REQUEST);
-        return error(&app, StatusCode::BAD_REQUEST, Some("invalidSyntax"), &detail);
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            &detail,
+        );
     }
     let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
     let query = query::Query {
@@ -509,32 +529,58 @@ fn schemas_for(app: &App, bug: Bug) -> Vec<Schema> {
 }
 
 fn evaluator(schemas: &[Schema], kind: Kind) -> Evaluator<'_> {
-    let core = schemas.iter().find(|s| s.id == kind.schema()).expect("core schema");
-    let extensions = schemas.iter().filter(|s| kind.extensions().contains(&s.id.as_str())).collect();
+    let core = schemas
+        .iter()
+        .find(|s| s.id == kind.schema())
+        .expect("core schema");
+    let extensions = schemas
+        .iter()
+        .filter(|s| kind.extensions().contains(&s.id.as_str()))
+        .collect();
     Evaluator::new(core, extensions)
 }
 
 fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) -> Response {
     let base = base_url(headers);
-    let (fs, ss) = (schemas_for(app, Bug::FilterCaseSensitive), schemas_for(app, Bug::SortCaseSensitive));
+    let (fs, ss) = (
+        schemas_for(app, Bug::FilterCaseSensitive),
+        schemas_for(app, Bug::SortCaseSensitive),
+    );
     let (filter_ev, sort_ev) = (evaluator(&fs, kind), evaluator(&ss, kind));
     let all: Vec<Value> = {
         let store = app.store();
         store
             .list(kind)
-            .map(|e| render(&store, e, &base, !app.bug(Bug::MetaIncomplete), app.bug(Bug::PasswordReturned)))
+            .map(|e| {
+                render(
+                    &store,
+                    e,
+                    &base,
+                    !app.bug(Bug::MetaIncomplete),
+                    app.bug(Bug::PasswordReturned),
+                )
+            })
             .collect()
     };
     let selected = match query::select(app, &filter_ev, &sort_ev, q, all) {
         Ok(s) => s,
         Err((status, scim_type, detail)) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            return error(app, status, (!scim_type.is_empty()).then_some(scim_type), &detail);
+            return error(
+                app,
+                status,
+                (!scim_type.is_empty()).then_some(scim_type),
+                &detail,
+            );
         }
     };
     let total = selected.len();
     let start = q.start_index.unwrap_or(1).max(1) as usize;
-    let count = q.count.map(|c| c.max(0) as usize).unwrap_or(MAX_RESULTS).min(MAX_RESULTS);
+    let count = q
+        .count
+        .map(|c| c.max(0) as usize)
+        .unwrap_or(MAX_RESULTS)
+        .min(MAX_RESULTS);
     let page: Vec<Value> = selected
         .into_iter()
         .skip(start - 1)

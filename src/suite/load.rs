@@ -156,6 +156,7 @@ impl<'a> Loader<'a> {
         for (i, mut case) in suite.cases.into_iter().enumerate() {
             let pointer = format!("/cases/{i}");
             case.area = suite.area.clone();
+            case.population = suite.population.clone();
             case.origin = Origin {
                 file: file.to_string(),
                 pos: doc.pos(&pointer),
@@ -212,6 +213,16 @@ impl<'a> Loader<'a> {
             }
         }
         for (i, step) in case.steps.iter().enumerate() {
+            if let Step::Query(q) = step {
+                for (j, m) in q.expect_members.iter().flatten().enumerate() {
+                    if !case.population.contains_key(m) {
+                        return Err((
+                            format!("{pointer}/steps/{i}/expect_members/{j}"),
+                            format!("`{m}` is not in this file's population"),
+                        ));
+                    }
+                }
+            }
             if let Step::Check(c) = step {
                 if !self.known_checks.contains(&c.check.as_str()) {
                     return Err((

@@ -5,4 +5,6 @@ pub mod model;
 pub mod yaml;
 
 pub use load::{load_default, load_paths, Loader};
-pub use model::{Case, CheckStep, Expect, Fixture, HttpStep, Matcher, Origin, StatusSet, Step};
+pub use model::{
+    Case, CheckStep, Expect, Fixture, HttpStep, Matcher, Origin, QueryStep, StatusSet, Step,
+};

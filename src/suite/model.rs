@@ -14,6 +14,8 @@ pub struct SuiteFile {
     pub area: String,
     #[serde(default)]
     pub description: Option<String>,
+    #[serde(default)]
+    pub population: IndexMap<String, Fixture>,
     pub cases: Vec<Case>,
 }
 
@@ -44,6 +46,9 @@ pub struct Case {
     /// Filled by the loader: where the case starts.
     #[serde(skip)]
     pub origin: Origin,
+    /// Filled by the loader: the population of the case's file.
+    #[serde(skip)]
+    pub population: IndexMap<String, Fixture>,
 }
 
 /// Where a case is written.
@@ -67,7 +72,32 @@ pub struct Fixture {
 #[serde(untagged)]
 pub enum Step {
     Check(CheckStep),
+    Query(Box<QueryStep>),
     Http(Box<HttpStep>),
+}
+
+/// A query whose expected answer the reference evaluator computes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueryStep {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The resource type queried.
+    pub query: String,
+    #[serde(default)]
+    pub filter: Option<String>,
+    #[serde(default)]
+    pub search: bool,
+    #[serde(default)]
+    pub sort_by: Option<String>,
+    #[serde(default)]
+    pub sort_order: Option<String>,
+    #[serde(default)]
+    pub count: Option<u32>,
+    #[serde(default)]
+    pub expect_members: Option<Vec<String>>,
+    #[serde(default)]
+    pub expect_invalid: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -171,15 +201,23 @@ pub struct Matcher {
 }
 
 impl Case {
-    /// The resource types and features this case needs.
+    /// The resource types of its fixtures, its file's population and its queries.
     pub fn fixture_types(&self) -> impl Iterator<Item = &str> {
-        self.fixtures.values().map(|f| f.resource_type.as_str())
+        let queried = self.steps.iter().filter_map(|s| match s {
+            Step::Query(q) => Some(q.query.as_str()),
+            _ => None,
+        });
+        self.fixtures
+            .values()
+            .chain(self.population.values())
+            .map(|f| f.resource_type.as_str())
+            .chain(queried)
     }
 
     pub fn http_steps(&self) -> impl Iterator<Item = &HttpStep> {
         self.steps.iter().filter_map(|s| match s {
             Step::Http(h) => Some(h.as_ref()),
-            Step::Check(_) => None,
+            _ => None,
         })
     }
 }

@@ -238,7 +238,12 @@ impl<'s> Evaluator<'s> {
     }
 
     /// The values compared for a path: sub-attribute values of each element.
-    pub(super) fn values<'v>(&self, r: &Resolved<'s>, p: &AttrPath, ctx: &'v Value) -> Vec<&'v Value> {
+    pub(super) fn values<'v>(
+        &self,
+        r: &Resolved<'s>,
+        p: &AttrPath,
+        ctx: &'v Value,
+    ) -> Vec<&'v Value> {
         let raw = self.raw(r, p, ctx);
         match r.sub {
             None => raw,

@@ -34,11 +34,18 @@ fn key_of(attr: &Attribute, v: &Value) -> Option<SortKey> {
 impl Evaluator<'_> {
     /// The sort key of a resource for `path`: the value, or for a multi-valued
     /// attribute the primary value, else the first.
-    pub fn sort_key(&self, path: &AttrPath, resource: &Value) -> Result<Option<SortKey>, EvalError> {
+    pub fn sort_key(
+        &self,
+        path: &AttrPath,
+        resource: &Value,
+    ) -> Result<Option<SortKey>, EvalError> {
         let r = self.resolve(path, None)?;
         let leaf = r.leaf();
         if leaf.kind == AttrType::Complex {
-            return Err(err(path.span, format!("`{path}` is complex: sort by one of its sub-attributes")));
+            return Err(err(
+                path.span,
+                format!("`{path}` is complex: sort by one of its sub-attributes"),
+            ));
         }
         let elements = self.raw(&r, path, resource);
         let chosen = match r.sub {
@@ -101,7 +108,9 @@ mod tests {
         assert_eq!(k("emails.value"), Some(SortKey::Str("a@x".into())));
         assert!(matches!(k("meta.created"), Some(SortKey::Time(_))));
         assert_eq!(k("title"), None);
-        assert!(ev.sort_key(&parse_attr_path("name", 0).unwrap(), &u).is_err());
+        assert!(ev
+            .sort_key(&parse_attr_path("name", 0).unwrap(), &u)
+            .is_err());
         let (a, none) = (Some(SortKey::Str("a".into())), None);
         assert_eq!(order(&a, &none, false), Ordering::Less);
         assert_eq!(order(&a, &none, true), Ordering::Greater);

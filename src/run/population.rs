@@ -1,0 +1,90 @@
+//! Populations: the resources a suite file creates once for all its cases
+//! (the designed data that filter and sort cases query), read back as the
+//! server represents them.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use serde_json::{Map, Value};
+
+use super::exec::Context;
+use super::expect::show;
+use super::template::Vars;
+use crate::http::Request;
+use crate::suite::Case;
+
+/// Each file's population as variables, or why it could not be created.
+pub type Populations = HashMap<String, Result<Map<String, Value>, String>>;
+
+/// Creates the population of every file among `cases`.
+pub async fn create(ctx: &Context<'_>, cases: &[Case]) -> Populations {
+    let mut out = Populations::new();
+    for case in cases {
+        let file = &case.origin.file;
+        if case.population.is_empty() || out.contains_key(file) {
+            continue;
+        }
+        let result = create_one(ctx, case).await;
+        out.insert(file.clone(), result);
+    }
+    out
+}
+
+async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>, String> {
+    let owner = format!("(population of {})", case.origin.file);
+    let mut vars = Vars::new(&ctx.run_token, &ctx.counter);
+    let mut members = Map::new();
+    for (name, fixture) in &case.population {
+        if ctx.interrupted.load(Ordering::SeqCst) {
+            return Err("interrupted".into());
+        }
+        let rt = ctx
+            .caps
+            .resource_type(&fixture.resource_type)
+            .ok_or_else(|| {
+                format!(
+                    "`{name}`: the server declares no {} resource type",
+                    fixture.resource_type
+                )
+            })?;
+        let body = vars
+            .render(&fixture.body)
+            .map_err(|e| format!("`{name}`: {e}"))?;
+        let req = Request {
+            method: "POST".into(),
+            target: rt.endpoint.clone(),
+            body: Some(body.to_string().into_bytes()),
+            authenticate: true,
+            ..Default::default()
+        };
+        let (_, result) = ctx.client.send(&req).await;
+        let resp = result.map_err(|e| format!("`{name}`: POST {}: {e}", rt.endpoint))?;
+        let created = resp
+            .json()
+            .filter(|b| (200..300).contains(&resp.status) && b["id"].is_string());
+        let Some(created) = created else {
+            return Err(format!(
+                "`{name}`: POST {} answered {} {}",
+                rt.endpoint,
+                resp.status,
+                show(resp.json().as_ref())
+            ));
+        };
+        let id = created["id"].as_str().unwrap_or_default().to_string();
+        ctx.ledger.created(&rt.endpoint, &id, &owner);
+        // The server's own representation is what filters run against.
+        let (_, read) = ctx
+            .client
+            .send(&Request::get(format!("{}/{id}", rt.endpoint)))
+            .await;
+        let repr = read
+            .ok()
+            .filter(|r| r.status == 200)
+            .and_then(|r| r.json())
+            .filter(|v| v["id"] == created["id"])
+            .unwrap_or(created);
+        vars.set(name, repr.clone());
+        members.insert(name.clone(), repr);
+    }
+    Ok(members)
+}

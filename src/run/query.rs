@@ -1,0 +1,376 @@
+//! Query steps: the expected answer of a filter (and sort) over the file's
+//! population comes from the reference evaluator; the server's answer,
+//! walked page by page and restricted to the population, must equal it.
+
+use std::cmp::Ordering;
+
+use serde_json::{json, Value};
+
+use super::exec::{CaseRun, Stop};
+use crate::discover::list_items;
+use crate::http::Request;
+use crate::outcome::Failure;
+use crate::scim::filter::{self, order, Evaluator, SortKey};
+use crate::scim::urn;
+use crate::suite::QueryStep;
+
+/// Pages read at most per query.
+const MAX_PAGES: usize = 20;
+
+/// What the evaluator says the server must answer.
+enum Expected {
+    /// 400 invalidFilter, and why.
+    Invalid(String),
+    /// These population members, in this order when sorted.
+    Members(Vec<String>),
+}
+
+impl CaseRun<'_, '_> {
+    pub(super) async fn query_step(&mut self, n: usize, step: &QueryStep) -> Result<(), Stop> {
+        let label = format!("step {n} query {}", step.query);
+        let errored = |m: String| Stop::Errored(format!("{label}: {m}"));
+        let caps = self.ctx.caps;
+        let rt = caps
+            .resource_type(&step.query)
+            .ok_or_else(|| errored("no such resource type".into()))?;
+        let core = caps
+            .schemas
+            .iter()
+            .find(|s| s.id == rt.schema)
+            .ok_or_else(|| {
+                errored(format!(
+                    "/Schemas does not describe {}, so no expected answer can be computed",
+                    rt.schema
+                ))
+            })?;
+        let extensions = rt
+            .extensions
+            .iter()
+            .filter_map(|(u, _)| caps.schemas.iter().find(|s| &s.id == u))
+            .collect();
+        let ev = Evaluator::new(core, extensions);
+        let filter_text = match &step.filter {
+            Some(f) => Some(self.vars.render_text(f).map_err(|e| errored(e))?),
+            None => None,
+        };
+        let members: Vec<(String, Value)> = self
+            .case
+            .population
+            .iter()
+            .filter(|(_, f)| f.resource_type == step.query)
+            .filter_map(|(name, _)| self.vars.lookup(name).ok().map(|v| (name.clone(), v)))
+            .collect();
+        let expected =
+            oracle(&ev, filter_text.as_deref(), step, &members).map_err(|e| errored(e))?;
+        match (&expected, step.expect_invalid) {
+            (Expected::Invalid(why), false) => {
+                return Err(errored(format!(
+                    "the evaluator refuses this filter ({why}) but the suite expects results"
+                )))
+            }
+            (Expected::Members(_), true) => {
+                return Err(errored(
+                    "the suite expects 400 invalidFilter but the evaluator accepts the filter"
+                        .into(),
+                ))
+            }
+            (Expected::Members(got), false) => {
+                if let Some(want) = &step.expect_members {
+                    let mut a = want.clone();
+                    let mut b = got.clone();
+                    a.sort();
+                    b.sort();
+                    if a != b {
+                        return Err(errored(format!(
+                            "the suite expects [{}] but the evaluator computes [{}]",
+                            want.join(", "),
+                            got.join(", ")
+                        )));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let describe = match &filter_text {
+            Some(f) => format!("{label} filter `{f}`"),
+            None => label.clone(),
+        };
+        let ids: Vec<(String, String)> = members
+            .iter()
+            .filter_map(|(name, v)| Some((name.clone(), v["id"].as_str()?.to_string())))
+            .collect();
+        let name_of = |id: &str| ids.iter().find(|(_, i)| i == id).map(|(n, _)| n.clone());
+        let mut returned: Vec<String> = vec![];
+        let count = step.count.unwrap_or(50) as usize;
+        let mut start = 1usize;
+        for page in 0..MAX_PAGES {
+            let req = self.query_request(
+                rt.endpoint.as_str(),
+                step,
+                filter_text.as_deref(),
+                start,
+                count,
+            );
+            let resp = self.send(req).await?;
+            if step.search && matches!(resp.status, 404 | 405 | 501) {
+                // POST /.search is optional (RFC 7644 §3.4.3: "Clients MAY").
+                return Err(Stop::Skipped(format!(
+                    "the server does not offer POST {}/.search (it answered {})",
+                    rt.endpoint, resp.status
+                )));
+            }
+            let body = resp.json();
+            if let Expected::Invalid(why) = &expected {
+                let scim_type = body
+                    .as_ref()
+                    .and_then(|b| b["scimType"].as_str().map(str::to_string));
+                if resp.status != 400 || scim_type.as_deref() != Some("invalidFilter") {
+                    let detail = body
+                        .as_ref()
+                        .and_then(|b| b["detail"].as_str())
+                        .unwrap_or("");
+                    return self.fail(
+                        &describe,
+                        "answer",
+                        format!("400 with scimType invalidFilter ({why})"),
+                        format!("{} {} {detail}", resp.status, scim_type.unwrap_or_default()),
+                    );
+                }
+                return Ok(());
+            }
+            let Some(body) = body.filter(|_| resp.status == 200) else {
+                let detail = resp
+                    .json()
+                    .and_then(|b| b["detail"].as_str().map(str::to_string))
+                    .unwrap_or_default();
+                return self.fail(
+                    &describe,
+                    "status",
+                    "200 with a ListResponse".into(),
+                    format!("{} {detail}", resp.status),
+                );
+            };
+            let Some(items) = list_items(&body).filter(|_| body.is_object()) else {
+                return self.fail(
+                    &describe,
+                    "body",
+                    "a ListResponse with Resources".into(),
+                    crate::run::expect::show(Some(&body)),
+                );
+            };
+            returned.extend(
+                items
+                    .iter()
+                    .filter_map(|r| r["id"].as_str().map(str::to_string)),
+            );
+            let total = body["totalResults"].as_u64().unwrap_or(0) as usize;
+            if items.is_empty() || start - 1 + items.len() >= total {
+                break;
+            }
+            if page + 1 == MAX_PAGES {
+                return Err(errored(format!(
+                    "more than {} results; narrow the filter",
+                    MAX_PAGES * count
+                )));
+            }
+            start += items.len();
+        }
+        let Expected::Members(want) = expected else {
+            unreachable!("handled above")
+        };
+        let got: Vec<String> = returned.iter().filter_map(|id| name_of(id)).collect();
+        let mut failures = vec![];
+        let extra: Vec<String> = got
+            .iter()
+            .filter(|g| !want.contains(g))
+            .map(|g| with_id(g, &ids))
+            .collect();
+        let missing: Vec<String> = want
+            .iter()
+            .filter(|w| !got.contains(w))
+            .map(|w| with_id(w, &ids))
+            .collect();
+        if !extra.is_empty() || !missing.is_empty() {
+            let mut actual = format!("[{}]", got.join(", "));
+            if !extra.is_empty() {
+                actual.push_str(&format!("; should not be there: {}", extra.join(", ")));
+            }
+            if !missing.is_empty() {
+                actual.push_str(&format!("; missing: {}", missing.join(", ")));
+            }
+            failures.push(self.failure(
+                &describe,
+                "matching population members",
+                format!("[{}]", want.join(", ")),
+                actual,
+            ));
+        }
+        let mut seen = std::collections::HashSet::new();
+        let duplicates: Vec<&String> = got.iter().filter(|g| !seen.insert(*g)).collect();
+        if !duplicates.is_empty() {
+            failures.push(self.failure(
+                &describe,
+                "results",
+                "each resource once".into(),
+                format!("repeated: {duplicates:?}"),
+            ));
+        }
+        if let (Some(by), true) = (&step.sort_by, failures.is_empty()) {
+            let descending = step.sort_order.as_deref() == Some("descending");
+            let path = filter::parse_attr_path(by, 0).map_err(|e| errored(e.to_string()))?;
+            let key = |name: &String| -> Option<SortKey> {
+                members
+                    .iter()
+                    .find(|(n, _)| n == name)
+                    .and_then(|(_, v)| ev.sort_key(&path, v).ok().flatten())
+            };
+            for pair in got.windows(2) {
+                if order(&key(&pair[0]), &key(&pair[1]), descending) == Ordering::Greater {
+                    failures.push(self.failure(
+                        &describe,
+                        &format!(
+                            "order by {by} {}",
+                            if descending {
+                                "descending"
+                            } else {
+                                "ascending"
+                            }
+                        ),
+                        format!("[{}]", want.join(", ")),
+                        format!("[{}]: {} before {}", got.join(", "), pair[0], pair[1]),
+                    ));
+                    break;
+                }
+            }
+        }
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            let curl = self.exchanges.last().map(|e| e.curl.clone());
+            Err(Stop::Failed(failures, curl))
+        }
+    }
+
+    fn query_request(
+        &self,
+        endpoint: &str,
+        step: &QueryStep,
+        filter: Option<&str>,
+        start: usize,
+        count: usize,
+    ) -> Request {
+        if step.search {
+            let mut body =
+                json!({"schemas": [urn::SEARCH_REQUEST], "startIndex": start, "count": count});
+            if let Some(f) = filter {
+                body["filter"] = json!(f);
+            }
+            if let Some(s) = &step.sort_by {
+                body["sortBy"] = json!(s);
+            }
+            if let Some(o) = &step.sort_order {
+                body["sortOrder"] = json!(o);
+            }
+            return Request {
+                method: "POST".into(),
+                target: format!("{endpoint}/.search"),
+                body: Some(body.to_string().into_bytes()),
+                authenticate: true,
+                ..Default::default()
+            };
+        }
+        let mut query = vec![];
+        if let Some(f) = filter {
+            query.push(("filter".to_string(), f.to_string()));
+        }
+        if let Some(s) = &step.sort_by {
+            query.push(("sortBy".to_string(), s.clone()));
+        }
+        if let Some(o) = &step.sort_order {
+            query.push(("sortOrder".to_string(), o.clone()));
+        }
+        query.push(("startIndex".to_string(), start.to_string()));
+        query.push(("count".to_string(), count.to_string()));
+        Request {
+            method: "GET".into(),
+            target: endpoint.to_string(),
+            query,
+            authenticate: true,
+            ..Default::default()
+        }
+    }
+
+    fn failure(&self, step: &str, subject: &str, expected: String, actual: String) -> Failure {
+        Failure {
+            step: step.to_string(),
+            subject: subject.to_string(),
+            expected,
+            actual,
+        }
+    }
+
+    fn fail(
+        &self,
+        step: &str,
+        subject: &str,
+        expected: String,
+        actual: String,
+    ) -> Result<(), Stop> {
+        let curl = self.exchanges.last().map(|e| e.curl.clone());
+        Err(Stop::Failed(
+            vec![self.failure(step, subject, expected, actual)],
+            curl,
+        ))
+    }
+}
+
+fn with_id(name: &str, ids: &[(String, String)]) -> String {
+    match ids.iter().find(|(n, _)| n == name) {
+        Some((_, id)) => format!("{name} (id {id})"),
+        None => name.to_string(),
+    }
+}
+
+/// The evaluator's answer over the population (sorted when asked).
+fn oracle(
+    ev: &Evaluator<'_>,
+    filter_text: Option<&str>,
+    step: &QueryStep,
+    members: &[(String, Value)],
+) -> Result<Expected, String> {
+    let parsed = match filter_text.map(filter::parse) {
+        None => None,
+        Some(Err(e)) => return Ok(Expected::Invalid(e.to_string())),
+        Some(Ok(f)) => {
+            if let Err(e) = ev.check(&f, None) {
+                return Ok(Expected::Invalid(e.to_string()));
+            }
+            Some(f)
+        }
+    };
+    let mut matching: Vec<&(String, Value)> = members
+        .iter()
+        .filter(|(_, v)| {
+            parsed
+                .as_ref()
+                .is_none_or(|f| ev.matches(f, v).unwrap_or(false))
+        })
+        .collect();
+    if let Some(by) = &step.sort_by {
+        let path = filter::parse_attr_path(by, 0).map_err(|e| format!("sort_by: {e}"))?;
+        let descending = step.sort_order.as_deref() == Some("descending");
+        let mut keyed = vec![];
+        for m in matching {
+            keyed.push((
+                ev.sort_key(&path, &m.1)
+                    .map_err(|e| format!("sort_by: {e}"))?,
+                m,
+            ));
+        }
+        keyed.sort_by(|(a, _), (b, _)| order(a, b, descending));
+        matching = keyed.into_iter().map(|(_, m)| m).collect();
+    }
+    Ok(Expected::Members(
+        matching.into_iter().map(|(n, _)| n.clone()).collect(),
+    ))
+}
