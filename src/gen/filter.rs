@@ -148,7 +148,7 @@ fn value_path(parent: Attribute, urn: Option<String>) -> BoxedStrategy<Filter> {
         prop_oneof![
             (f.clone(), f.clone()).prop_map(|(a, b)| Filter::and(a, b)),
             (f.clone(), f.clone()).prop_map(|(a, b)| Filter::or(a, b)),
-            f.prop_map(Filter::not),
+            f.prop_map(Filter::negate),
         ]
     });
     let path = AttrPath::new(urn.as_deref(), &parent.name, None);
@@ -178,7 +178,7 @@ pub fn filter(core: &Schema, extensions: &[Schema]) -> BoxedStrategy<Filter> {
             prop_oneof![
                 (f.clone(), f.clone()).prop_map(|(a, b)| Filter::and(a, b)),
                 (f.clone(), f.clone()).prop_map(|(a, b)| Filter::or(a, b)),
-                f.prop_map(Filter::not),
+                f.prop_map(Filter::negate),
             ]
         })
         .boxed()
@@ -259,17 +259,17 @@ mod tests {
             let m = |f: &Filter| ev.matches(f, &u).map_err(|e| TestCaseError::fail(format!("{f}: {e}")));
             let ra = m(&a)?;
             m(&b)?;
-            prop_assert_eq!(m(&Filter::not(a.clone()))?, !ra);
+            prop_assert_eq!(m(&Filter::negate(a.clone()))?, !ra);
             prop_assert_eq!(m(&Filter::and(a.clone(), b.clone()))?, m(&Filter::and(b.clone(), a.clone()))?);
             prop_assert_eq!(m(&Filter::or(a.clone(), b.clone()))?, m(&Filter::or(b.clone(), a.clone()))?);
             // De Morgan
             prop_assert_eq!(
-                m(&Filter::not(Filter::and(a.clone(), b.clone())))?,
-                m(&Filter::or(Filter::not(a.clone()), Filter::not(b.clone())))?
+                m(&Filter::negate(Filter::and(a.clone(), b.clone())))?,
+                m(&Filter::or(Filter::negate(a.clone()), Filter::negate(b.clone())))?
             );
             prop_assert_eq!(
-                m(&Filter::not(Filter::or(a.clone(), b.clone())))?,
-                m(&Filter::and(Filter::not(a), Filter::not(b)))?
+                m(&Filter::negate(Filter::or(a.clone(), b.clone())))?,
+                m(&Filter::and(Filter::negate(a), Filter::negate(b)))?
             );
         }
 

@@ -50,7 +50,7 @@ impl CaseRun<'_, '_> {
             .collect();
         let ev = Evaluator::new(core, extensions);
         let filter_text = match &step.filter {
-            Some(f) => Some(self.vars.render_text(f).map_err(|e| errored(e))?),
+            Some(f) => Some(self.vars.render_text(f).map_err(&errored)?),
             None => None,
         };
         let members: Vec<(String, Value)> = self
@@ -61,7 +61,7 @@ impl CaseRun<'_, '_> {
             .filter_map(|(name, _)| self.vars.lookup(name).ok().map(|v| (name.clone(), v)))
             .collect();
         let expected =
-            oracle(&ev, filter_text.as_deref(), step, &members).map_err(|e| errored(e))?;
+            oracle(&ev, filter_text.as_deref(), step, &members).map_err(&errored)?;
         match (&expected, step.expect_invalid) {
             (Expected::Invalid(why), false) => {
                 return Err(errored(format!(

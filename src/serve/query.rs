@@ -64,7 +64,7 @@ fn qualify(parent: &AttrPath, f: Filter) -> Filter {
     match f {
         Filter::Present(p) => Filter::Present(q(p)),
         Filter::Compare(p, op, v) => Filter::Compare(q(p), op, v),
-        Filter::Not(a) => Filter::not(qualify(parent, *a)),
+        Filter::Not(a) => Filter::negate(qualify(parent, *a)),
         Filter::And(a, b) => Filter::and(qualify(parent, *a), qualify(parent, *b)),
         Filter::Or(a, b) => Filter::or(qualify(parent, *a), qualify(parent, *b)),
         vp @ Filter::ValuePath(..) => vp,

@@ -123,7 +123,7 @@ impl Filter {
         Filter::Or(Box::new(a), Box::new(b))
     }
 
-    pub fn not(a: Filter) -> Filter {
+    pub fn negate(a: Filter) -> Filter {
         Filter::Not(Box::new(a))
     }
 }

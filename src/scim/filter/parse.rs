@@ -201,7 +201,7 @@ impl<'a> Parser<'a> {
                 self.pos += 1;
                 let inner = self.or_expr(in_vp)?;
                 self.expect(')', "to close `not (`")?;
-                return Ok(Filter::not(inner));
+                return Ok(Filter::negate(inner));
             }
             self.pos = save;
         }
@@ -360,7 +360,7 @@ mod tests {
         );
         assert_eq!(
             parse(r#"not(a eq "1") AND b eq "2""#).unwrap(),
-            Filter::and(Filter::not(a.clone()), b.clone())
+            Filter::and(Filter::negate(a.clone()), b.clone())
         );
         let right = Filter::and(a.clone(), Filter::and(b, c));
         assert_eq!(right.to_string(), r#"a eq "1" and (b eq "2" and c eq "3")"#);
