@@ -72,6 +72,11 @@ fn matrix() -> &'static BTreeMap<&'static str, BTreeSet<String>> {
                     bug.name(),
                     report.cleanup.leftover
                 );
+                assert!(
+                    report.cases.iter().any(|c| c.fails_run(Level::May)),
+                    "bug {}: a run with --fail-on may would exit 0",
+                    bug.name()
+                );
                 let failed = report
                     .cases
                     .iter()

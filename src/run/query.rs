@@ -60,8 +60,7 @@ impl CaseRun<'_, '_> {
             .filter(|(_, f)| f.resource_type == step.query)
             .filter_map(|(name, _)| self.vars.lookup(name).ok().map(|v| (name.clone(), v)))
             .collect();
-        let expected =
-            oracle(&ev, filter_text.as_deref(), step, &members).map_err(&errored)?;
+        let expected = oracle(&ev, filter_text.as_deref(), step, &members).map_err(&errored)?;
         match (&expected, step.expect_invalid) {
             (Expected::Invalid(why), false) => {
                 return Err(errored(format!(
