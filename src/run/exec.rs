@@ -337,6 +337,12 @@ impl CaseRun<'_, '_> {
             authenticate: step.auth,
         };
         let resp = self.send(req).await?;
+        if step.skip_on_status.contains(&resp.status) {
+            return Err(Stop::Skipped(format!(
+                "{label}: the server answered {}, so it lacks this optional feature",
+                resp.status
+            )));
+        }
         let body_json = resp.json();
         self.vars
             .set("response", body_json.clone().unwrap_or(Value::Null));

@@ -77,6 +77,11 @@ bugs! {
     SortCaseSensitive = "sort-case-sensitive", "sort", "sorting compares strings case-sensitively although they are not caseExact";
     SortIgnoresOrder = "sort-ignores-order", "sort", "sortOrder=descending is ignored";
     SortMissingFirst = "sort-missing-first", "sort", "resources without the sortBy value come first when ascending";
+    AttributesIgnored = "attributes-ignored", "attributes", "the attributes parameter is ignored";
+    AttributesSubWhole = "attributes-sub-whole", "attributes", "asking for a sub-attribute returns the whole complex attribute";
+    ExcludedRemovesId = "excluded-removes-id", "attributes", "excludedAttributes=id removes id, which is returned always";
+    ExcludedIgnored = "excluded-ignored", "attributes", "the excludedAttributes parameter is ignored";
+    AttributesIgnoredOnWrite = "attributes-ignored-on-write", "attributes", "POST and PUT responses ignore the attributes parameter";
     ErrorAsHtml = "error-as-html", "errors", "404 errors are HTML pages instead of SCIM Error JSON";
     ErrorStatusNumber = "error-status-number", "errors", "Error bodies carry status as a JSON number";
     InvalidJson500 = "invalid-json-500", "errors", "a malformed JSON body answers 500";

@@ -33,8 +33,9 @@ pub fn routes(kind: Kind) -> Router<App> {
     Router::new()
         .route(
             ep,
-            get(move |s: State<App>, h: HeaderMap, q: Params| list(s, h, q, kind))
-                .post(move |s: State<App>, h: HeaderMap, b: Bytes| create(s, h, b, kind)),
+            get(move |s: State<App>, h: HeaderMap, q: Params| list(s, h, q, kind)).post(
+                move |s: State<App>, h: HeaderMap, q: Params, b: Bytes| create(s, h, q, b, kind),
+            ),
         )
         .route(
             &format!("{ep}/.search"),
@@ -48,8 +49,8 @@ pub fn routes(kind: Kind) -> Router<App> {
                 },
             )
             .put(
-                move |s: State<App>, h: HeaderMap, p: Path<String>, b: Bytes| {
-                    replace(s, h, p, b, kind)
+                move |s: State<App>, h: HeaderMap, p: Path<String>, q: Params, b: Bytes| {
+                    replace(s, h, p, q, b, kind)
                 },
             )
             .delete(move |s: State<App>, h: HeaderMap, p: Path<String>| remove(s, h, p, kind))
@@ -200,7 +201,13 @@ fn resource_response(
         app.bug(Bug::PasswordReturned),
     );
     if let Some(q) = q {
-        body = project(body, q.get("attributes"), q.get("excludedAttributes"));
+        body = project(
+            app,
+            body,
+            q.get("attributes"),
+            q.get("excludedAttributes"),
+            entry.kind.schema(),
+        );
     }
     let etag = if app.bug(Bug::EtagNotMetaVersion) {
         format!("W/\"{}-x\"", entry.version)
@@ -227,7 +234,13 @@ fn header_base(app: &App, base: &str) -> String {
     }
 }
 
-async fn create(State(app): State<App>, headers: HeaderMap, body: Bytes, kind: Kind) -> Response {
+async fn create(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Params,
+    body: Bytes,
+    kind: Kind,
+) -> Response {
     let base = base_url(&headers);
     let body = match parse_body(&app, &body) {
         Ok(b) => b,
@@ -269,7 +282,8 @@ async fn create(State(app): State<App>, headers: HeaderMap, body: Bytes, kind: K
     } else {
         StatusCode::CREATED
     };
-    let resp = resource_response(&app, &store, entry, &base, status, None);
+    let projection = (!app.bug(Bug::AttributesIgnoredOnWrite)).then_some(&q);
+    let resp = resource_response(&app, &store, entry, &base, status, projection);
     if app.bug(Bug::CreateNoLocation) {
         return resp;
     }
@@ -349,6 +363,7 @@ async fn replace(
     State(app): State<App>,
     headers: HeaderMap,
     Path(id): Path<String>,
+    Query(q): Params,
     body: Bytes,
     kind: Kind,
 ) -> Response {
@@ -377,6 +392,7 @@ async fn replace(
     }
     let ts = now();
     let before = existing.clone();
+    let projection = (!app.bug(Bug::AttributesIgnoredOnWrite)).then_some(&q);
     let mut entry = existing.unwrap_or(Entry {
         kind,
         id: id.clone(),
@@ -401,7 +417,7 @@ async fn replace(
     }
     store.entries.insert(new_id.clone(), entry);
     if let (true, Some(old)) = (app.bug(Bug::PutReturnsStale), before) {
-        return resource_response(&app, &store, &old, &base, StatusCode::OK, None);
+        return resource_response(&app, &store, &old, &base, StatusCode::OK, projection);
     }
     resource_response(
         &app,
@@ -409,7 +425,7 @@ async fn replace(
         &store.entries[&new_id],
         &base,
         StatusCode::OK,
-        None,
+        projection,
     )
 }
 
@@ -585,7 +601,15 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
         .into_iter()
         .skip(start - 1)
         .take(count)
-        .map(|r| project(r, q.attributes.as_ref(), q.excluded_attributes.as_ref()))
+        .map(|r| {
+            project(
+                app,
+                r,
+                q.attributes.as_ref(),
+                q.excluded_attributes.as_ref(),
+                kind.schema(),
+            )
+        })
         .collect();
     let mut body = json!({
         "schemas": [urn::LIST_RESPONSE],

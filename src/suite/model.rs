@@ -127,6 +127,9 @@ pub struct HttpStep {
     pub auth: bool,
     #[serde(default)]
     pub capture: IndexMap<String, String>,
+    /// Statuses meaning the server lacks an optional feature: the case is skipped.
+    #[serde(default)]
+    pub skip_on_status: Vec<u16>,
     pub expect: Expect,
 }
 
