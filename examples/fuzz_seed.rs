@@ -1,0 +1,29 @@
+//! Seeds the fuzz corpora from the proptest strategies:
+//! `cargo run --example fuzz_seed -- fuzz/corpus` writes
+//! `fuzz/corpus/filter_parse/*`.
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+use scimitar::gen::filter::filter;
+use scimitar::scim::schema::core_schemas;
+
+fn main() -> std::io::Result<()> {
+    let root = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "fuzz/corpus".into());
+    let dir = std::path::Path::new(&root).join("filter_parse");
+    std::fs::create_dir_all(&dir)?;
+    let schemas = core_schemas();
+    let strategy = filter(&schemas[0], &schemas[2..]);
+    // A fixed seed: the same corpus on every machine.
+    let rng = TestRng::from_seed(RngAlgorithm::ChaCha, &[7; 32]);
+    let mut runner = TestRunner::new_with_rng(Config::default(), rng);
+    for i in 0..500 {
+        let tree = strategy
+            .new_tree(&mut runner)
+            .expect("the strategy generates");
+        std::fs::write(dir.join(format!("gen-{i:04}")), tree.current().to_string())?;
+    }
+    println!("wrote 500 filters to {}", dir.display());
+    Ok(())
+}
