@@ -87,6 +87,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         token,
         basic,
         oauth_client,
+        create_delay: None,
     };
     let server = match serve::start(config, args.addr).await {
         Ok(s) => s,

@@ -37,6 +37,8 @@ pub struct ServerConfig {
     pub basic: Option<(String, String)>,
     /// OAuth 2.0 client (id, secret) that `POST /oauth/token` issues the token to.
     pub oauth_client: Option<(String, String)>,
+    /// Answer each create this long after performing it (for tests of lost answers).
+    pub create_delay: Option<std::time::Duration>,
 }
 
 /// Shared server state.
@@ -58,6 +60,10 @@ impl App {
                 store: Mutex::new(Store::default()),
             }),
         }
+    }
+
+    pub fn create_delay(&self) -> Option<std::time::Duration> {
+        self.inner.config.create_delay
     }
 
     pub fn bug(&self, bug: Bug) -> bool {

@@ -241,17 +241,31 @@ async fn create(
     body: Bytes,
     kind: Kind,
 ) -> Response {
-    let base = base_url(&headers);
-    let body = match parse_body(&app, &body) {
+    let resp = create_now(&app, &headers, &q, &body, kind);
+    if let Some(delay) = app.create_delay() {
+        tokio::time::sleep(delay).await;
+    }
+    resp
+}
+
+fn create_now(
+    app: &App,
+    headers: &HeaderMap,
+    q: &HashMap<String, String>,
+    body: &Bytes,
+    kind: Kind,
+) -> Response {
+    let base = base_url(headers);
+    let body = match parse_body(app, body) {
         Ok(b) => b,
         Err(r) => return r,
     };
     let mut store = app.store();
-    let input = match prepare(&app, &store, kind, &body) {
+    let input = match prepare(app, &store, kind, &body) {
         Ok(i) => i,
         Err(r) => return r,
     };
-    if let Some(r) = conflict(&app, &store, kind, &input.attrs, None) {
+    if let Some(r) = conflict(app, &store, kind, &input.attrs, None) {
         return r;
     }
     let id = match (&input.client_id, app.bug(Bug::ClientIdHonoured)) {
@@ -282,15 +296,15 @@ async fn create(
     } else {
         StatusCode::CREATED
     };
-    let projection = (!app.bug(Bug::AttributesIgnoredOnWrite)).then_some(&q);
-    let resp = resource_response(&app, &store, entry, &base, status, projection);
+    let projection = (!app.bug(Bug::AttributesIgnoredOnWrite)).then_some(q);
+    let resp = resource_response(app, &store, entry, &base, status, projection);
     if app.bug(Bug::CreateNoLocation) {
         return resp;
     }
     with_header(
         resp,
         header::LOCATION,
-        &entry.location(&header_base(&app, &base)),
+        &entry.location(&header_base(app, &base)),
     )
 }
 
