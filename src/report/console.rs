@@ -22,7 +22,10 @@ struct Row {
 /// The full console text.
 pub fn render(report: &RunReport, verbose_skips: bool) -> String {
     let mut out = String::new();
-    for case in &report.cases {
+    let not_run = |c: &&crate::outcome::CaseOutcome| {
+        c.status == Status::Errored && c.message.starts_with("not run:")
+    };
+    for case in report.cases.iter().filter(|c| !not_run(c)) {
         let show = matches!(case.status, Status::Failed | Status::Errored)
             || (verbose_skips && case.status == Status::Skipped);
         if show {
@@ -54,7 +57,10 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         out.push_str(&format!(", LEFT BEHIND: {}\n", c.leftover.join(", ")));
     }
     if report.interrupted {
-        out.push_str("the run was interrupted\n");
+        let skipped = report.cases.iter().filter(not_run).count();
+        out.push_str(&format!(
+            "the run was interrupted; {skipped} cases did not run\n"
+        ));
     }
     out
 }
