@@ -82,6 +82,18 @@ bugs! {
     ExcludedRemovesId = "excluded-removes-id", "attributes", "excludedAttributes=id removes id, which is returned always";
     ExcludedIgnored = "excluded-ignored", "attributes", "the excludedAttributes parameter is ignored";
     AttributesIgnoredOnWrite = "attributes-ignored-on-write", "attributes", "POST and PUT responses ignore the attributes parameter";
+    EtagUnchangedOnUpdate = "etag-unchanged-on-update", "etag", "PUT does not change the ETag";
+    EtagChangesOnRead = "etag-changes-on-read", "etag", "every GET answers a new ETag although nothing changed";
+    EtagUnquoted = "etag-unquoted", "etag", "the ETag header is not a quoted entity-tag";
+    IfNoneMatchIgnored = "if-none-match-ignored", "etag", "If-None-Match with the current ETag answers 200 instead of 304";
+    IfMatchIgnored = "if-match-ignored", "etag", "PUT with a stale If-Match succeeds instead of 412";
+    DeletedStillListed = "deleted-still-listed", "crud", "a deleted resource still appears in query results";
+    PutKeepsOmitted = "put-keeps-omitted", "crud", "PUT keeps the old values of attributes left out of the body";
+    DeletedMemberKept = "deleted-member-kept", "crud", "a deleted User stays in the members of its Groups";
+    UnknownEndpointHtml200 = "unknown-endpoint-html-200", "errors", "an unknown endpoint answers 200 with an HTML page";
+    MeNotFound = "me-not-found", "errors", "/Me answers 404 instead of 501 or the authenticated subject";
+    TypesNotValidated = "types-not-validated", "errors", "values of the wrong JSON type are accepted";
+    SchemasNotRequired = "schemas-not-required", "errors", "a resource without schemas is accepted";
     ErrorAsHtml = "error-as-html", "errors", "404 errors are HTML pages instead of SCIM Error JSON";
     ErrorStatusNumber = "error-status-number", "errors", "Error bodies carry status as a JSON number";
     InvalidJson500 = "invalid-json-500", "errors", "a malformed JSON body answers 500";

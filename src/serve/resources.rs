@@ -69,6 +69,9 @@ pub fn routes(kind: Kind) -> Router<App> {
 pub fn unsupported_routes() -> Router<App> {
     let unsupported = |what: &'static str| {
         any(move |s: State<App>| async move {
+            if what == "/Me" && s.0.bug(Bug::MeNotFound) {
+                return error(&s.0, StatusCode::NOT_FOUND, None, "no such resource");
+            }
             error(
                 &s.0,
                 StatusCode::NOT_IMPLEMENTED,
@@ -84,6 +87,10 @@ pub fn unsupported_routes() -> Router<App> {
 }
 
 pub async fn not_found(State(app): State<App>) -> Response {
+    if app.bug(Bug::UnknownEndpointHtml200) {
+        let page = "<html><body>Welcome to the admin console</body></html>";
+        return (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], page).into_response();
+    }
     error(&app, StatusCode::NOT_FOUND, None, "no such endpoint")
 }
 
@@ -152,13 +159,13 @@ fn conflict(
 
 /// Prepares validated input: member checks and the bugs that drop data.
 fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, Response> {
-    let mut input = validate::input(
-        kind,
-        body,
-        &core_schemas(),
-        !app.bug(Bug::RequiredNotEnforced),
-    )
-    .map_err(|r| reject(app, r))?;
+    let strict = validate::Strictness {
+        required: !app.bug(Bug::RequiredNotEnforced),
+        types: !app.bug(Bug::TypesNotValidated),
+        schemas: !app.bug(Bug::SchemasNotRequired),
+    };
+    let mut input =
+        validate::input(kind, body, &core_schemas(), strict).map_err(|r| reject(app, r))?;
     let attrs = input.attrs.as_object_mut().expect("object");
     if let Some(members) = attrs.get("members").and_then(Value::as_array) {
         for m in members {
@@ -211,6 +218,10 @@ fn resource_response(
     }
     let etag = if app.bug(Bug::EtagNotMetaVersion) {
         format!("W/\"{}-x\"", entry.version)
+    } else if app.bug(Bug::EtagChangesOnRead) {
+        format!("W/\"{}-{}\"", entry.version, uuid::Uuid::new_v4().simple())
+    } else if app.bug(Bug::EtagUnquoted) {
+        entry.version.to_string()
     } else {
         entry.etag()
     };
@@ -325,6 +336,9 @@ fn missing(app: &App, kind: Kind, id: &str) -> Response {
 }
 
 fn precondition_failed(app: &App, headers: &HeaderMap, entry: &Entry) -> Option<Response> {
+    if app.bug(Bug::IfMatchIgnored) {
+        return None;
+    }
     let want = headers.get(header::IF_MATCH)?.to_str().ok()?;
     let ok = want.trim() == "*" || want.split(',').any(|t| t.trim() == entry.etag());
     (!ok).then(|| {
@@ -353,7 +367,7 @@ async fn read(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == entry.etag()));
-    if unchanged {
+    if unchanged && !app.bug(Bug::IfNoneMatchIgnored) {
         return with_header(
             StatusCode::NOT_MODIFIED.into_response(),
             header::ETAG,
@@ -417,10 +431,20 @@ async fn replace(
         version: 0,
         deleted: false,
     });
-    entry.attrs = input.attrs;
+    entry.attrs = if app.bug(Bug::PutKeepsOmitted) {
+        let mut merged = entry.attrs.clone();
+        if let (Some(m), Some(new)) = (merged.as_object_mut(), input.attrs.as_object()) {
+            m.extend(new.clone());
+        }
+        merged
+    } else {
+        input.attrs
+    };
     entry.password = input.password.or(entry.password);
     entry.modified = ts;
-    entry.version += 1;
+    if !app.bug(Bug::EtagUnchangedOnUpdate) {
+        entry.version += 1;
+    }
     let mut new_id = id.clone();
     if let (true, Some(client_id)) = (app.bug(Bug::PutHonoursId), &input.client_id) {
         if !store.entries.contains_key(client_id) {
@@ -459,12 +483,14 @@ async fn remove(
     if let Some(name) = entry.attrs["userName"].as_str() {
         store.deleted_names.insert(name.to_string());
     }
-    if app.bug(Bug::SoftDelete) {
+    if app.bug(Bug::SoftDelete) || app.bug(Bug::DeletedStillListed) {
         store.entries.get_mut(&id).expect("present").deleted = true;
     } else {
         store.entries.remove(&id);
     }
-    store.drop_member(&id);
+    if !app.bug(Bug::DeletedMemberKept) {
+        store.drop_member(&id);
+    }
     if app.bug(Bug::DeleteReturns200) {
         return scim(&app, StatusCode::OK, &json!({"deleted": id}));
     }
@@ -580,7 +606,9 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
     let all: Vec<Value> = {
         let store = app.store();
         store
-            .list(kind)
+            .entries
+            .values()
+            .filter(|e| e.kind == kind && (!e.deleted || app.bug(Bug::DeletedStillListed)))
             .map(|e| {
                 render(
                     &store,

@@ -9,6 +9,23 @@ use crate::scim::{AttrType, Attribute, Mutability, Schema};
 /// A rejected body: (status, scimType, detail).
 pub type Rejection = (u16, &'static str, String);
 
+/// Which checks apply (the bugs of the reference server turn some off).
+#[derive(Clone, Copy, Debug)]
+pub struct Strictness {
+    pub required: bool,
+    pub types: bool,
+    pub schemas: bool,
+}
+
+#[cfg(test)]
+impl Strictness {
+    pub const FULL: Strictness = Strictness {
+        required: true,
+        types: true,
+        schemas: true,
+    };
+}
+
 /// A body accepted for create or replace.
 #[derive(Debug)]
 pub struct Input {
@@ -32,7 +49,12 @@ fn type_ok(attr: &Attribute, v: &Value) -> bool {
 }
 
 /// Checks one attribute value; drops readOnly and null values. Returns the kept value.
-fn check_value(attr: &Attribute, path: &str, v: &Value) -> Result<Option<Value>, Rejection> {
+fn check_value(
+    attr: &Attribute,
+    path: &str,
+    v: &Value,
+    strict: Strictness,
+) -> Result<Option<Value>, Rejection> {
     if v.is_null() || attr.mutability == Mutability::ReadOnly {
         return Ok(None);
     }
@@ -49,7 +71,7 @@ fn check_value(attr: &Attribute, path: &str, v: &Value) -> Result<Option<Value>,
     };
     let mut kept = vec![];
     for item in items {
-        if !type_ok(attr, item) {
+        if strict.types && !type_ok(attr, item) {
             let t = serde_json::to_value(attr.kind).unwrap_or_default();
             return Err((
                 400,
@@ -62,6 +84,7 @@ fn check_value(attr: &Attribute, path: &str, v: &Value) -> Result<Option<Value>,
                 &attr.sub_attributes,
                 path,
                 item,
+                strict,
             )?));
         } else {
             kept.push(item.clone());
@@ -79,6 +102,7 @@ fn check_object(
     defs: &[Attribute],
     prefix: &str,
     obj: &Value,
+    strict: Strictness,
 ) -> Result<Map<String, Value>, Rejection> {
     let mut out = Map::new();
     for (k, v) in obj.as_object().into_iter().flatten() {
@@ -90,7 +114,7 @@ fn check_object(
         } else {
             format!("{prefix}.{}", attr.name)
         };
-        if let Some(kept) = check_value(attr, &path, v)? {
+        if let Some(kept) = check_value(attr, &path, v, strict)? {
             out.insert(attr.name.clone(), kept);
         }
     }
@@ -102,7 +126,7 @@ pub fn input(
     kind: Kind,
     body: &Value,
     schemas: &[Schema],
-    enforce_required: bool,
+    strict: Strictness,
 ) -> Result<Input, Rejection> {
     let Some(obj) = body.as_object() else {
         return Err((
@@ -116,7 +140,7 @@ pub fn input(
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    if !declared.contains(&kind.schema()) {
+    if strict.schemas && !declared.contains(&kind.schema()) {
         return Err((
             400,
             "invalidValue",
@@ -137,7 +161,7 @@ pub fn input(
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
     );
-    let mut attrs = check_object(&core.attributes, "", &without_password)?;
+    let mut attrs = check_object(&core.attributes, "", &without_password, strict)?;
     if let Some(ext) = obj.get("externalId") {
         if !ext.is_string() {
             return Err((400, "invalidValue", "externalId must be a string".into()));
@@ -145,7 +169,7 @@ pub fn input(
         attrs.insert("externalId".into(), ext.clone());
     }
     let name = kind.name_attribute();
-    if enforce_required
+    if strict.required
         && attrs
             .get(name)
             .and_then(Value::as_str)
@@ -163,7 +187,7 @@ pub fn input(
             if !ext.is_object() {
                 return Err((400, "invalidValue", format!("{urn} must be an object")));
             }
-            let kept = check_object(&schema.attributes, urn, ext)?;
+            let kept = check_object(&schema.attributes, urn, ext, strict)?;
             if !kept.is_empty() {
                 attrs.insert(urn.to_string(), Value::Object(kept));
                 schemas_out.push(Value::String(urn.to_string()));
@@ -193,7 +217,7 @@ mod tests {
             "id": "mine", "userName": "a", "active": true, "password": "pw", "groups": [{"value": "x"}],
             "emails": [{"value": "a@x", "primary": true}], "nope": 1,
             urn::ENTERPRISE_USER: {"employeeNumber": "7"}
-        }), &schemas, true).unwrap();
+        }), &schemas, Strictness::FULL).unwrap();
         assert_eq!(ok.client_id.as_deref(), Some("mine"));
         assert_eq!(ok.password.as_deref(), Some("pw"));
         let a = ok.attrs.as_object().unwrap();
@@ -208,9 +232,21 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.0, e.1), (400, "invalidValue"));
-        let e = input(Kind::User, &json!({"schemas": [urn::USER]}), &schemas, true).unwrap_err();
+        let e = input(
+            Kind::User,
+            &json!({"schemas": [urn::USER]}),
+            &schemas,
+            Strictness::FULL,
+        )
+        .unwrap_err();
         assert!(e.2.contains("userName is required"));
-        let e = input(Kind::Group, &json!({"displayName": "g"}), &schemas, true).unwrap_err();
+        let e = input(
+            Kind::Group,
+            &json!({"displayName": "g"}),
+            &schemas,
+            Strictness::FULL,
+        )
+        .unwrap_err();
         assert!(e.2.contains("schemas must include"));
     }
 }
