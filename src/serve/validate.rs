@@ -228,7 +228,7 @@ mod tests {
             Kind::User,
             &json!({"schemas": [urn::USER], "userName": "a", "active": "yes"}),
             &schemas,
-            true,
+            Strictness::FULL,
         )
         .unwrap_err();
         assert_eq!((e.0, e.1), (400, "invalidValue"));
