@@ -94,6 +94,12 @@ bugs! {
     MeNotFound = "me-not-found", "errors", "/Me answers 404 instead of 501 or the authenticated subject";
     TypesNotValidated = "types-not-validated", "errors", "values of the wrong JSON type are accepted";
     SchemasNotRequired = "schemas-not-required", "errors", "a resource without schemas is accepted";
+    ImmutableUpdatable = "immutable-updatable", "schema", "PUT changes an immutable attribute";
+    WriteOnlyReturned = "write-only-returned", "schema", "writeOnly attributes (returned never) are returned";
+    ReturnedRequestAlways = "returned-request-always", "schema", "attributes declared returned \"request\" are returned by default";
+    CustomUniquenessIgnored = "custom-uniqueness-ignored", "schema", "uniqueness \"server\" is enforced on userName only, not on extension attributes";
+    CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
+    ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     ErrorAsHtml = "error-as-html", "errors", "404 errors are HTML pages instead of SCIM Error JSON";
     ErrorStatusNumber = "error-status-number", "errors", "Error bodies carry status as a JSON number";
     InvalidJson500 = "invalid-json-500", "errors", "a malformed JSON body answers 500";

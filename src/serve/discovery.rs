@@ -14,7 +14,6 @@ use super::resources::MAX_RESULTS;
 use super::respond::{error, scim};
 use super::store::Kind;
 use super::{base_url, App};
-use crate::scim::schema::core_schema_json;
 use crate::scim::urn;
 
 pub fn routes() -> Router<App> {
@@ -91,7 +90,7 @@ fn resource_type_json(app: &App, kind: Kind, base: &str) -> Value {
 }
 
 fn schema_json(app: &App, base: &str) -> Vec<Value> {
-    core_schema_json()
+    super::store::schema_json()
         .into_iter()
         .map(|mut s| {
             let id = s["id"].as_str().unwrap_or_default().to_string();

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use super::bugs::Bug;
 use super::App;
 use crate::scim::filter::{parse_attr_path, AttrPath};
+use crate::scim::{Returned, Schema};
 
 fn find_key(obj: &Map<String, Value>, name: &str) -> Option<String> {
     obj.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
@@ -98,6 +99,58 @@ fn copy(
             dst.insert(k, v.clone());
         }
     }
+}
+
+/// Removes what the schemas say is never returned, and what is returned only
+/// on request unless `attributes` or `written` (the request body of a POST or
+/// PUT) names it (RFC 7643 §7 "returned").
+pub fn shape(
+    app: &App,
+    mut body: Value,
+    schemas: &[Schema],
+    attributes: Option<&String>,
+    written: Option<&Value>,
+) -> Value {
+    let asked = paths(attributes);
+    let Some(obj) = body.as_object_mut() else {
+        return body;
+    };
+    for schema in schemas {
+        let core = schema.id == crate::scim::urn::USER || schema.id == crate::scim::urn::GROUP;
+        for attr in &schema.attributes {
+            let hide = match attr.returned {
+                Returned::Never => !app.bug(Bug::WriteOnlyReturned) && attr.name != "password",
+                Returned::Request => {
+                    let named = asked.iter().any(|p| {
+                        p.name.eq_ignore_ascii_case(&attr.name)
+                            && p.urn
+                                .as_deref()
+                                .is_none_or(|u| u.eq_ignore_ascii_case(&schema.id))
+                    });
+                    let sent = written.is_some_and(|w| {
+                        let holder = if core { Some(w) } else { w.get(&schema.id) };
+                        holder.and_then(|h| h.get(&attr.name)).is_some()
+                    });
+                    !named && !sent && !app.bug(Bug::ReturnedRequestAlways)
+                }
+                _ => false,
+            };
+            if !hide {
+                continue;
+            }
+            let holder = if core {
+                Some(&mut *obj)
+            } else {
+                obj.get_mut(&schema.id).and_then(Value::as_object_mut)
+            };
+            if let Some(h) = holder {
+                if let Some(k) = find_key(h, &attr.name) {
+                    h.remove(&k);
+                }
+            }
+        }
+    }
+    body
 }
 
 /// Applies the parameters to one resource of core schema `core`.

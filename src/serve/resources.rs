@@ -15,14 +15,13 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
-use super::project::project;
+use super::project::{project, shape};
 use super::query;
 use super::respond::{error, scim, with_header};
 use super::store::{render, Entry, Kind, Store};
 use super::validate::{self, Input};
 use super::{base_url, App, BASE_PATH};
 use crate::scim::filter::Evaluator;
-use crate::scim::schema::core_schemas;
 use crate::scim::urn;
 use crate::scim::Schema;
 
@@ -130,6 +129,9 @@ fn conflict(
     attrs: &Value,
     except: Option<&str>,
 ) -> Option<Response> {
+    if let Some(r) = extension_conflict(app, store, kind, attrs, except) {
+        return Some(r);
+    }
     if kind != Kind::User || app.bug(Bug::UniquenessNotEnforced) {
         return None;
     }
@@ -157,15 +159,54 @@ fn conflict(
     })
 }
 
+/// Uniqueness "server" on extension attributes (RFC 7643 §7).
+fn extension_conflict(
+    app: &App,
+    store: &Store,
+    kind: Kind,
+    attrs: &Value,
+    except: Option<&str>,
+) -> Option<Response> {
+    if app.bug(Bug::CustomUniquenessIgnored) {
+        return None;
+    }
+    for schema in kind_schemas(kind).iter().filter(|s| s.id != kind.schema()) {
+        for a in schema
+            .attributes
+            .iter()
+            .filter(|a| a.uniqueness != crate::scim::Uniqueness::None)
+        {
+            let Some(mine) = attr_value(attrs, kind, schema, &a.name) else {
+                continue;
+            };
+            let taken = store
+                .list(kind)
+                .filter(|e| Some(e.id.as_str()) != except)
+                .any(|e| attr_value(&e.attrs, kind, schema, &a.name) == Some(mine));
+            if taken {
+                let detail = format!("{} {mine} is already in use", a.name);
+                return Some(error(
+                    app,
+                    StatusCode::CONFLICT,
+                    Some("uniqueness"),
+                    &detail,
+                ));
+            }
+        }
+    }
+    None
+}
+
 /// Prepares validated input: member checks and the bugs that drop data.
 fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, Response> {
     let strict = validate::Strictness {
         required: !app.bug(Bug::RequiredNotEnforced),
         types: !app.bug(Bug::TypesNotValidated),
         schemas: !app.bug(Bug::SchemasNotRequired),
+        read_only: !app.bug(Bug::ReadOnlyStored),
     };
-    let mut input =
-        validate::input(kind, body, &core_schemas(), strict).map_err(|r| reject(app, r))?;
+    let mut input = validate::input(kind, body, &super::store::schemas(), strict)
+        .map_err(|r| reject(app, r))?;
     let attrs = input.attrs.as_object_mut().expect("object");
     if let Some(members) = attrs.get("members").and_then(Value::as_array) {
         for m in members {
@@ -183,6 +224,9 @@ fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, 
             attrs.remove("members");
         }
     }
+    if app.bug(Bug::CaseExactFolded) {
+        fold_case_exact(attrs, kind);
+    }
     if app.bug(Bug::ExtensionDropped) && attrs.remove(urn::ENTERPRISE_USER).is_some() {
         if let Some(s) = attrs.get_mut("schemas").and_then(Value::as_array_mut) {
             s.retain(|u| u != urn::ENTERPRISE_USER);
@@ -199,6 +243,7 @@ fn resource_response(
     base: &str,
     status: StatusCode,
     q: Option<&HashMap<String, String>>,
+    written: Option<&Value>,
 ) -> Response {
     let mut body = render(
         store,
@@ -207,6 +252,8 @@ fn resource_response(
         !app.bug(Bug::MetaIncomplete),
         app.bug(Bug::PasswordReturned),
     );
+    let asked = q.and_then(|q| q.get("attributes"));
+    body = shape(app, body, &kind_schemas(entry.kind), asked, written);
     if let Some(q) = q {
         body = project(
             app,
@@ -308,7 +355,7 @@ fn create_now(
         StatusCode::CREATED
     };
     let projection = (!app.bug(Bug::AttributesIgnoredOnWrite)).then_some(q);
-    let resp = resource_response(app, &store, entry, &base, status, projection);
+    let resp = resource_response(app, &store, entry, &base, status, projection, Some(&body));
     if app.bug(Bug::CreateNoLocation) {
         return resp;
     }
@@ -384,7 +431,7 @@ async fn read(
             }),
         );
     }
-    resource_response(&app, &store, entry, &base, StatusCode::OK, Some(&q))
+    resource_response(&app, &store, entry, &base, StatusCode::OK, Some(&q), None)
 }
 
 async fn replace(
@@ -411,10 +458,15 @@ async fn replace(
     {
         return r;
     }
-    let input = match prepare(&app, &store, kind, &body) {
+    let mut input = match prepare(&app, &store, kind, &body) {
         Ok(i) => i,
         Err(r) => return r,
     };
+    if let Some(old) = &existing {
+        if let Some(r) = check_immutable(&app, kind, &old.attrs, &mut input.attrs) {
+            return r;
+        }
+    }
     if let Some(r) = conflict(&app, &store, kind, &input.attrs, Some(&id)) {
         return r;
     }
@@ -455,7 +507,15 @@ async fn replace(
     }
     store.entries.insert(new_id.clone(), entry);
     if let (true, Some(old)) = (app.bug(Bug::PutReturnsStale), before) {
-        return resource_response(&app, &store, &old, &base, StatusCode::OK, projection);
+        return resource_response(
+            &app,
+            &store,
+            &old,
+            &base,
+            StatusCode::OK,
+            projection,
+            Some(&body),
+        );
     }
     resource_response(
         &app,
@@ -464,6 +524,7 @@ async fn replace(
         &base,
         StatusCode::OK,
         projection,
+        Some(&body),
     )
 }
 
@@ -495,6 +556,87 @@ async fn remove(
         return scim(&app, StatusCode::OK, &json!({"deleted": id}));
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// Lower-cases caseExact strings (the case-exact-folded bug).
+fn fold_case_exact(attrs: &mut serde_json::Map<String, Value>, kind: Kind) {
+    for schema in kind_schemas(kind) {
+        let core = schema.id == kind.schema();
+        let holder = if core {
+            Some(&mut *attrs)
+        } else {
+            attrs.get_mut(&schema.id).and_then(Value::as_object_mut)
+        };
+        let Some(h) = holder else { continue };
+        for a in schema
+            .attributes
+            .iter()
+            .filter(|a| a.case_exact && a.kind == crate::scim::AttrType::String)
+        {
+            if let Some(Value::String(s)) = h.get_mut(&a.name) {
+                *s = s.to_lowercase();
+            }
+        }
+    }
+}
+
+/// Where an attribute of `schema` lives in a resource's attributes.
+fn attr_value<'v>(attrs: &'v Value, kind: Kind, schema: &Schema, name: &str) -> Option<&'v Value> {
+    let holder = if schema.id == kind.schema() {
+        Some(attrs)
+    } else {
+        attrs.get(&schema.id)
+    };
+    holder.and_then(|h| h.get(name)).filter(|v| !v.is_null())
+}
+
+/// RFC 7644 §3.5.1: an immutable attribute that has a value must be sent
+/// unchanged; left out, it keeps its value.
+fn check_immutable(app: &App, kind: Kind, old: &Value, new: &mut Value) -> Option<Response> {
+    for schema in kind_schemas(kind) {
+        for a in schema
+            .attributes
+            .iter()
+            .filter(|a| a.mutability == crate::scim::Mutability::Immutable)
+        {
+            let Some(before) = attr_value(old, kind, &schema, &a.name).cloned() else {
+                continue;
+            };
+            match attr_value(new, kind, &schema, &a.name) {
+                Some(after) if *after != before && !app.bug(Bug::ImmutableUpdatable) => {
+                    let detail = format!("{} is immutable", a.name);
+                    return Some(error(
+                        app,
+                        StatusCode::BAD_REQUEST,
+                        Some("mutability"),
+                        &detail,
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    let core = schema.id == kind.schema();
+                    let obj = new.as_object_mut()?;
+                    let holder = if core {
+                        obj
+                    } else {
+                        obj.entry(schema.id.clone())
+                            .or_insert_with(|| Value::Object(Default::default()))
+                            .as_object_mut()?
+                    };
+                    holder.insert(a.name.clone(), before);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The schemas of a resource type: its core schema and its extensions.
+fn kind_schemas(kind: Kind) -> Vec<Schema> {
+    super::store::schemas()
+        .into_iter()
+        .filter(|s| s.id == kind.schema() || kind.extensions().contains(&s.id.as_str()))
+        .collect()
 }
 
 /// The most resources one response holds (advertised as filter.maxResults).
@@ -576,7 +718,7 @@ async fn search(State(app): State<App>, headers: HeaderMap, body: Bytes, kind: K
 
 /// Evaluators for filtering and sorting, bent by the case-sensitivity bugs.
 fn schemas_for(app: &App, bug: Bug) -> Vec<Schema> {
-    let schemas = core_schemas();
+    let schemas = super::store::schemas();
     if app.bug(bug) {
         schemas.iter().map(query::case_exact).collect()
     } else {
@@ -633,6 +775,7 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
         }
     };
     let total = selected.len();
+    let declared = kind_schemas(kind);
     let start = q.start_index.unwrap_or(1).max(1) as usize;
     let count = q
         .count
@@ -643,6 +786,7 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
         .into_iter()
         .skip(start - 1)
         .take(count)
+        .map(|r| shape(app, r, &declared, q.attributes.as_ref(), None))
         .map(|r| {
             project(
                 app,

@@ -6,6 +6,26 @@ use serde_json::{json, Value};
 
 use crate::scim::urn;
 
+/// The reference server's own extension schema (with writeOnly, immutable,
+/// returned-request and server-unique attributes).
+pub const BADGE: &str = "urn:scimitar:params:scim:schemas:extension:badge:2.0:User";
+const BADGE_JSON: &str = include_str!("test_extension.json");
+
+/// Every schema the server declares, as JSON: RFC 7643's and its own.
+pub fn schema_json() -> Vec<serde_json::Value> {
+    let mut all = crate::scim::schema::core_schema_json();
+    all.push(serde_json::from_str(BADGE_JSON).expect("the badge extension is JSON"));
+    all
+}
+
+/// Every schema the server declares.
+pub fn schemas() -> Vec<crate::scim::Schema> {
+    schema_json()
+        .iter()
+        .map(|s| crate::scim::Schema::from_json(s).expect("server schemas follow RFC 7643 §7"))
+        .collect()
+}
+
 /// The resource types the reference server serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
@@ -45,7 +65,7 @@ impl Kind {
 
     pub fn extensions(self) -> &'static [&'static str] {
         match self {
-            Kind::User => &[urn::ENTERPRISE_USER],
+            Kind::User => &[urn::ENTERPRISE_USER, BADGE],
             Kind::Group => &[],
         }
     }

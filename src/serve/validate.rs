@@ -15,6 +15,8 @@ pub struct Strictness {
     pub required: bool,
     pub types: bool,
     pub schemas: bool,
+    /// Drop readOnly values sent by the client (RFC 7644 §3.3).
+    pub read_only: bool,
 }
 
 #[cfg(test)]
@@ -23,6 +25,7 @@ impl Strictness {
         required: true,
         types: true,
         schemas: true,
+        read_only: true,
     };
 }
 
@@ -55,7 +58,7 @@ fn check_value(
     v: &Value,
     strict: Strictness,
 ) -> Result<Option<Value>, Rejection> {
-    if v.is_null() || attr.mutability == Mutability::ReadOnly {
+    if v.is_null() || (attr.mutability == Mutability::ReadOnly && strict.read_only) {
         return Ok(None);
     }
     let items: Vec<&Value> = match (attr.multi_valued, v) {
