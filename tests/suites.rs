@@ -30,7 +30,16 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 fn cases() -> &'static Vec<Case> {
     static CASES: OnceLock<Vec<Case>> = OnceLock::new();
     CASES.get_or_init(|| {
-        suite::load_default(&scimitar::check::known()).unwrap_or_else(|e| panic!("{e}"))
+        let mut all =
+            suite::load_default(&scimitar::check::known()).unwrap_or_else(|e| panic!("{e}"));
+        // Schema-driven cases, derived from what the clean reference server declares.
+        let derived = runtime().block_on(async {
+            let (server, _, caps) = common::embedded(Bugs::none(), TOKEN).await;
+            server.stop().await;
+            scimitar::run::derive::derive(&caps)
+        });
+        all.extend(derived);
+        all
     })
 }
 

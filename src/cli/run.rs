@@ -91,7 +91,8 @@ fn cases(select: &SelectArgs) -> Result<Vec<Case>, i32> {
         ids: select.cases.clone(),
     };
     let chosen = selection.apply(all);
-    if chosen.is_empty() {
+    let derived_only = select.areas.iter().all(|a| a == "schema") && !select.areas.is_empty();
+    if chosen.is_empty() && !derived_only {
         eprintln!("error: no case matches the selection");
         return Err(exit::USAGE);
     }
@@ -249,6 +250,16 @@ async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i3
             return exit::UNREACHABLE;
         }
     };
+    // Schema-driven cases come from what this server declares.
+    let selection = Selection {
+        areas: args.select.areas.clone(),
+        ids: args.select.cases.clone(),
+    };
+    let mut cases = cases.to_vec();
+    if args.select.suites.is_empty() {
+        cases.extend(selection.apply(run::derive::derive(&caps)));
+    }
+    let cases = &cases[..];
     let interrupted = Arc::new(AtomicBool::new(false));
     watch_signals(interrupted.clone());
     let bar = progress(cases.len(), args.quiet);

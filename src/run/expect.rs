@@ -148,6 +148,17 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
             miss(format!("something containing {}", show(Some(part))));
         }
     }
+    if let Some(part) = &m.not_contains {
+        let found = match (actual, part) {
+            (Some(Value::Array(items)), _) => items.iter().any(|i| includes(i, part)),
+            (Some(Value::String(s)), Value::String(p)) => s.contains(p.as_str()),
+            (Some(v), _) => json_eq(v, part),
+            _ => false,
+        };
+        if found {
+            miss(format!("nothing containing {}", show(Some(part))));
+        }
+    }
     let len = match actual {
         Some(Value::Array(a)) => Some(a.len()),
         None | Some(Value::Null) => Some(0),

@@ -2,6 +2,7 @@
 //! Cases run concurrently up to a limit; every resource the run created is
 //! deleted at the end, also after an interrupt.
 
+pub mod derive;
 pub mod exec;
 pub mod expect;
 pub mod ledger;

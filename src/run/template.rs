@@ -51,6 +51,15 @@ impl<'a> Vars<'a> {
                 let n = self.counter.fetch_add(1, Ordering::Relaxed);
                 Value::String(format!("{}-{n}", self.run_token))
             }
+            "unique_int" => {
+                // A number no other run is likely to use: from the run token, plus a counter.
+                let base = self
+                    .run_token
+                    .bytes()
+                    .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64));
+                let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                Value::from((base % 1_000_000_000) * 1000 + n)
+            }
             _ => self
                 .map
                 .get(name)

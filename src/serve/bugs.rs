@@ -94,6 +94,7 @@ bugs! {
     MeNotFound = "me-not-found", "errors", "/Me answers 404 instead of 501 or the authenticated subject";
     TypesNotValidated = "types-not-validated", "errors", "values of the wrong JSON type are accepted";
     SchemasNotRequired = "schemas-not-required", "errors", "a resource without schemas is accepted";
+    AttributesDropped = "attributes-dropped", "schema", "optional attributes the schemas declare are accepted but not stored";
     ImmutableUpdatable = "immutable-updatable", "schema", "PUT changes an immutable attribute";
     WriteOnlyReturned = "write-only-returned", "schema", "writeOnly attributes (returned never) are returned";
     ReturnedRequestAlways = "returned-request-always", "schema", "attributes declared returned \"request\" are returned by default";

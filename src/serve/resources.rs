@@ -227,6 +227,19 @@ fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, 
     if app.bug(Bug::CaseExactFolded) {
         fold_case_exact(attrs, kind);
     }
+    if app.bug(Bug::AttributesDropped) {
+        let keep = ["schemas", kind.name_attribute(), "members", "externalId"];
+        attrs.retain(|k, _| keep.contains(&k.as_str()) || k.starts_with("urn:"));
+        for ext in attrs.values_mut().filter_map(Value::as_object_mut) {
+            ext.retain(|k, _| {
+                k == "badgeId"
+                    || k == "badgeNumber"
+                    || k == "badgeCode"
+                    || k == "clearance"
+                    || k == "pinHash"
+            });
+        }
+    }
     if app.bug(Bug::ExtensionDropped) && attrs.remove(urn::ENTERPRISE_USER).is_some() {
         if let Some(s) = attrs.get_mut("schemas").and_then(Value::as_array_mut) {
             s.retain(|u| u != urn::ENTERPRISE_USER);

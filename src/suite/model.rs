@@ -186,6 +186,8 @@ pub struct Matcher {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contains: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_contains: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_count: Option<usize>,

@@ -1,0 +1,448 @@
+//! Schema-driven cases (area `schema`): derived from the resource types and
+//! schemas a server declares, for its core schemas, its extensions and its
+//! custom attributes. Each attribute characteristic the declaration promises
+//! (mutability, returned, uniqueness, required, caseExact) becomes a case with
+//! a stable id `schema.<schema URN>.<attribute>.<check>`.
+
+use serde_json::{json, Value};
+
+use crate::discover::{Capabilities, ResourceType};
+use crate::scim::{AttrType, Attribute, Mutability, Returned, Schema, Uniqueness};
+use crate::suite::{Case, Origin};
+
+/// Attributes no generated case touches: common ones (RFC 7643 §3.1), and
+/// references whose targets would have to exist.
+const SKIPPED: &[&str] = &["id", "externalId", "meta", "schemas", "members", "manager"];
+
+/// A value that fits an attribute, by type and, for some names, by format.
+fn sample(a: &Attribute, unique: bool) -> Value {
+    if let Some(first) = a.canonical_values.first() {
+        return first.clone();
+    }
+    let one = match a.kind {
+        AttrType::String => Value::String(match a.name.as_str() {
+            _ if unique => "{{unique}}".into(),
+            "timezone" => "Europe/Berlin".into(),
+            "locale" | "preferredLanguage" => "en-US".into(),
+            "value" => "scimitar.sample@example.com".into(),
+            "country" => "DE".into(),
+            _ if a.case_exact => "Scimitar-Sample-CaseExact".into(),
+            _ => "Scimitar sample".into(),
+        }),
+        AttrType::Reference => json!("https://example.com/scimitar/sample"),
+        AttrType::Binary => json!("c2NpbWl0YXI="),
+        AttrType::Boolean => json!(true),
+        AttrType::Integer if unique => json!("{{unique_int}}"),
+        AttrType::Integer => json!(7),
+        AttrType::Decimal => json!(2.5),
+        AttrType::DateTime => json!("2024-05-06T07:08:09Z"),
+        AttrType::Complex => {
+            let mut o = serde_json::Map::new();
+            for s in &a.sub_attributes {
+                if s.mutability == Mutability::ReadOnly
+                    || s.name == "$ref"
+                    || s.name == "primary"
+                    || s.name == "display"
+                {
+                    continue;
+                }
+                o.insert(s.name.clone(), sample(s, false));
+            }
+            Value::Object(o)
+        }
+    };
+    if a.multi_valued {
+        json!([one])
+    } else {
+        one
+    }
+}
+
+/// Where an attribute sits: its attribute-notation path and its JSON pointer.
+struct Place {
+    path: String,
+    pointer: String,
+    /// The schema URN the attribute belongs to when it is an extension's.
+    container: Option<String>,
+}
+
+fn place(rt: &ResourceType, schema: &Schema, a: &Attribute) -> Place {
+    if schema.id == rt.schema {
+        Place {
+            path: a.name.clone(),
+            pointer: format!("/{}", a.name),
+            container: None,
+        }
+    } else {
+        Place {
+            path: format!("{}:{}", schema.id, a.name),
+            pointer: format!("/{}/{}", schema.id, a.name),
+            container: Some(schema.id.clone()),
+        }
+    }
+}
+
+/// Generates the cases for every resource type a server declares.
+pub fn derive(caps: &Capabilities) -> Vec<Case> {
+    let mut out = vec![];
+    for rt in &caps.resource_types {
+        let Some(core) = caps.schemas.iter().find(|s| s.id == rt.schema) else {
+            continue;
+        };
+        let mut schemas = vec![core];
+        schemas.extend(
+            rt.extensions
+                .iter()
+                .filter_map(|(u, _)| caps.schemas.iter().find(|s| &s.id == u)),
+        );
+        let name_attr = core
+            .attributes
+            .iter()
+            .find(|a| a.required && a.kind == AttrType::String && !a.multi_valued);
+        let Some(name_attr) = name_attr else { continue };
+        for schema in &schemas {
+            for a in schema
+                .attributes
+                .iter()
+                .filter(|a| !SKIPPED.contains(&a.name.as_str()))
+            {
+                out.extend(cases_for(rt, core, name_attr, schema, a));
+            }
+        }
+    }
+    out
+}
+
+/// The smallest body that creates a resource: schemas, the naming attribute
+/// and other required core attributes, plus `extra` at its place.
+fn body(
+    rt: &ResourceType,
+    core: &Schema,
+    name_attr: &Attribute,
+    extra: Option<(&Place, Value)>,
+) -> Value {
+    let mut schemas = vec![json!(rt.schema)];
+    let mut b = json!({});
+    b[&name_attr.name] = json!("{{unique}}");
+    for a in core
+        .attributes
+        .iter()
+        .filter(|a| a.required && a.name != name_attr.name && !SKIPPED.contains(&a.name.as_str()))
+    {
+        b[&a.name] = sample(a, a.uniqueness != Uniqueness::None);
+    }
+    if let Some((p, v)) = extra {
+        let name = p.path.rsplit(':').next().unwrap_or(&p.path).to_string();
+        match &p.container {
+            None => b[&name] = v,
+            Some(urn) => {
+                schemas.push(json!(urn));
+                b[urn.as_str()] = json!({ name: v });
+            }
+        }
+    }
+    b["schemas"] = Value::Array(schemas);
+    b
+}
+
+#[allow(clippy::too_many_arguments)]
+fn case_with_vars(
+    id: String,
+    title: String,
+    level: &str,
+    requirements: &[&str],
+    rt: &ResourceType,
+    steps: Value,
+    fixtures: Value,
+    notes: Option<String>,
+    vars: Value,
+) -> Option<Case> {
+    let mut requires = vec![json!(rt.name)];
+    if id.contains(".uniqueness") {
+        requires.push(json!(rt.name));
+    }
+    requires.dedup();
+    let v = json!({
+        "id": id, "title": title, "level": level, "requirements": requirements,
+        "requires": requires, "fixtures": fixtures, "steps": steps, "notes": notes, "vars": vars,
+    });
+    let mut c: Case = serde_json::from_value(v).ok()?;
+    c.area = "schema".into();
+    c.origin = Origin {
+        file: format!("(derived from /Schemas: {})", rt.schema),
+        pos: Default::default(),
+    };
+    Some(c)
+}
+
+fn cases_for(
+    rt: &ResourceType,
+    core: &Schema,
+    name_attr: &Attribute,
+    schema: &Schema,
+    a: &Attribute,
+) -> Vec<Case> {
+    let p = place(rt, schema, a);
+    let base = format!("schema.{}.{}", schema.id, a.name);
+    let ep = format!("{{{{endpoint/{}}}}}", rt.name);
+    let mut out = vec![];
+    let writable = matches!(a.mutability, Mutability::ReadWrite | Mutability::Immutable);
+    let unique = a.uniqueness != Uniqueness::None;
+    // A unique value is drawn once per case, then used where the case needs it.
+    let (value, vars) = match sample(a, unique) {
+        Value::String(s) if s.starts_with("{{") => (json!("{{sample}}"), json!({"sample": s})),
+        v => (v, json!({})),
+    };
+    let post = |v: Value| json!({"name": "created", "method": "POST", "path": ep, "body": body(rt, core, name_attr, Some((&p, v))), "expect": {"status": [200, 201]}});
+    let get = |query: Value, matchers: Value| json!({"method": "GET", "path": format!("{ep}/{{{{created/id}}}}"), "query": query, "expect": {"status": 200, "body": matchers}});
+    let no_fixtures = json!({});
+
+    if writable
+        && matches!(a.returned, Returned::Default | Returned::Always)
+        && a.name != name_attr.name
+    {
+        let matcher = match (&value, a.kind, a.case_exact) {
+            (Value::String(s), _, false) if !unique => json!({"equals_ignore_case": s}),
+            (Value::Array(items), _, _) => json!({"contains": items[0]}),
+            (Value::Object(_), _, _) => json!({"contains": value.clone()}),
+            _ => json!({"equals": value.clone()}),
+        };
+        let matcher = if value.is_object() {
+            // A complex value: each sub-attribute sent must come back.
+            let mut m = serde_json::Map::new();
+            for (k, v) in value.as_object().into_iter().flatten() {
+                m.insert(
+                    format!("{}/{k}", p.pointer),
+                    if v.is_string() && !a.case_exact {
+                        json!({"equals_ignore_case": v})
+                    } else {
+                        json!({"equals": v})
+                    },
+                );
+            }
+            Value::Object(m)
+        } else {
+            json!({ p.pointer.clone(): matcher })
+        };
+        out.extend(case_with_vars(
+            format!("{base}.round-trip"),
+            format!("{} {} is stored and returned as sent", rt.name, p.path),
+            "MAY",
+            &["R7643-7-18"],
+            rt,
+            json!([post(value.clone()), get(json!({}), matcher)]),
+            no_fixtures.clone(),
+            Some("readWrite: the attribute MAY be updated and read at any time (RFC 7643 §7); a server that declares it but drops it fails here.".into()),
+            vars.clone(),
+        ));
+    }
+    if a.mutability == Mutability::ReadOnly {
+        // Drawn once, so the check looks for the very value that was sent.
+        let sent = if a.multi_valued {
+            json!([ {"value": "{{sent}}"} ])
+        } else {
+            sample(a, false)
+        };
+        let check = if a.multi_valued {
+            json!({"not_contains": sent[0].clone()})
+        } else {
+            json!({"not_equals": sent.clone()})
+        };
+        out.extend(case_with_vars(
+            format!("{base}.read-only-ignored"),
+            format!(
+                "A readOnly {} {} sent on create is ignored",
+                rt.name, p.path
+            ),
+            "MUST",
+            &["R7644-3.3-02", "R7643-7-17"],
+            rt,
+            json!([
+                post(sent),
+                get(json!({}), json!({ p.pointer.clone(): check }))
+            ]),
+            no_fixtures.clone(),
+            None,
+            json!({"sent": "{{uuid}}"}),
+        ));
+    }
+    if a.returned == Returned::Never || a.mutability == Mutability::WriteOnly {
+        out.extend(case_with_vars(
+            format!("{base}.never-returned"),
+            format!("{} {} is never returned", rt.name, p.path),
+            "MUST",
+            &["R7643-7-22"],
+            rt,
+            json!([
+                post(value.clone()),
+                get(json!({}), json!({ p.pointer.clone(): {"absent": true} })),
+                get(
+                    json!({"attributes": p.path}),
+                    json!({ p.pointer.clone(): {"absent": true} })
+                )
+            ]),
+            no_fixtures.clone(),
+            None,
+            vars.clone(),
+        ));
+    }
+    if a.returned == Returned::Request && writable {
+        out.extend(case_with_vars(
+            format!("{base}.returned-on-request"),
+            format!("{} {} is returned only when asked for with attributes", rt.name, p.path),
+            "MUST",
+            &["R7644-3.9-02", "R7644-3.4.2.5-01"],
+            rt,
+            json!([post(value.clone()),
+                   get(json!({}), json!({ p.pointer.clone(): {"absent": true} })),
+                   get(json!({"attributes": p.path}), json!({ p.pointer.clone(): {"exists": true} }))]),
+            no_fixtures.clone(),
+            Some("RFC 7643 §7: returned \"request\" attributes come back in a query only if named in attributes.".into()),
+            vars.clone(),
+        ));
+    }
+    if a.returned == Returned::Always {
+        out.extend(case_with_vars(
+            format!("{base}.returned-always"),
+            format!("{} {} is returned even when excluded", rt.name, p.path),
+            "MUST",
+            &["R7644-3.4.2.5-04"],
+            rt,
+            json!([
+                post(value.clone()),
+                get(
+                    json!({"excludedAttributes": p.path}),
+                    json!({ p.pointer.clone(): {"exists": true} })
+                )
+            ]),
+            no_fixtures.clone(),
+            None,
+            vars.clone(),
+        ));
+    }
+    if a.mutability == Mutability::Immutable {
+        let other = match &value {
+            Value::String(s) => json!(format!("{s}-changed")),
+            Value::Number(_) => json!(8),
+            _ => return out,
+        };
+        let put = json!({"method": "PUT", "path": format!("{ep}/{{{{created/id}}}}"),
+                         "body": body(rt, core, name_attr, Some((&p, other))), "expect": {"status": 400, "body": {"/scimType": {"equals": "mutability"}}}});
+        let mut put_body = put["body"].clone();
+        put_body[&name_attr.name] = json!(format!("{{{{created/{}}}}}", name_attr.name));
+        let mut put = put;
+        put["body"] = put_body;
+        out.extend(case_with_vars(
+            format!("{base}.immutable"),
+            format!("An immutable {} {} cannot be changed by PUT", rt.name, p.path),
+            "MUST",
+            &["R7644-3.5.1-09", "R7643-7-20"],
+            rt,
+            json!([post(value.clone()), put, get(json!({}), json!({ p.pointer.clone(): {"equals": value.clone()} }))]),
+            no_fixtures.clone(),
+            Some("RFC 7644 §3.5.1: the input value MUST match; 400 with scimType mutability is the answer it names.".into()),
+            vars.clone(),
+        ));
+    }
+    if unique && writable && a.name != name_attr.name && !a.multi_valued {
+        let fixture = json!({"first": {"type": rt.name, "body": body(rt, core, name_attr, Some((&p, value.clone())))}});
+        let again = format!("{{{{first{}}}}}", p.pointer);
+        let dup = json!({"method": "POST", "path": ep, "body": body(rt, core, name_attr, Some((&p, json!(again)))),
+                         "expect": {"status": 409, "body": {"/scimType": {"equals": "uniqueness"}}}});
+        out.extend(case_with_vars(
+            format!("{base}.uniqueness"),
+            format!(
+                "A second {} with the same {} answers 409 uniqueness",
+                rt.name, p.path
+            ),
+            "SHOULD",
+            &["R7643-7-27", "R7644-3.3-10"],
+            rt,
+            json!([dup]),
+            fixture,
+            None,
+            vars.clone(),
+        ));
+    }
+    if a.required && schema.id == rt.schema {
+        let mut b = body(rt, core, name_attr, None);
+        if let Some(o) = b.as_object_mut() {
+            o.remove(&a.name);
+        }
+        out.extend(case_with_vars(
+            format!("{base}.required"),
+            format!("A {} without the required {} is refused with 400", rt.name, p.path),
+            "SHOULD",
+            &["R7644-3.12-05"],
+            rt,
+            json!([{"method": "POST", "path": ep, "body": b, "expect": {"status": 400, "body": {"": {"schema": "error"}}}}]),
+            no_fixtures.clone(),
+            None,
+            vars.clone(),
+        ));
+    }
+    if a.case_exact
+        && a.kind == AttrType::String
+        && writable
+        && !a.multi_valued
+        && a.returned == Returned::Default
+    {
+        let mixed = json!("MiXeD-Case-{{unique}}");
+        out.extend(case_with_vars(
+            format!("{base}.case-preserved"),
+            format!(
+                "{} {} (caseExact) keeps the case it was sent in",
+                rt.name, p.path
+            ),
+            "MUST",
+            &["R7643-7-14"],
+            rt,
+            json!([
+                post(mixed),
+                get(
+                    json!({}),
+                    json!({ p.pointer.clone(): {"matches": "^MiXeD-Case-"} })
+                )
+            ]),
+            no_fixtures.clone(),
+            None,
+            vars.clone(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::schema::core_schemas;
+
+    #[test]
+    fn cases_follow_the_declarations_and_include_extensions() {
+        let schemas = core_schemas();
+        let caps = Capabilities {
+            resource_types: vec![ResourceType {
+                name: "User".into(),
+                endpoint: "/Users".into(),
+                schema: crate::scim::urn::USER.into(),
+                extensions: vec![(crate::scim::urn::ENTERPRISE_USER.into(), false)],
+            }],
+            schemas,
+            ..Default::default()
+        };
+        let cases = derive(&caps);
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        for want in [
+            "schema.urn:ietf:params:scim:schemas:core:2.0:User.password.never-returned",
+            "schema.urn:ietf:params:scim:schemas:core:2.0:User.groups.read-only-ignored",
+            "schema.urn:ietf:params:scim:schemas:core:2.0:User.userName.required",
+            "schema.urn:ietf:params:scim:schemas:core:2.0:User.title.round-trip",
+            "schema.urn:ietf:params:scim:schemas:extension:enterprise:2.0:User.employeeNumber.round-trip",
+        ] {
+            assert!(ids.contains(&want), "{want} missing from {ids:?}");
+        }
+        assert!(cases
+            .iter()
+            .all(|c| c.area == "schema" && !c.requirements.is_empty()));
+    }
+}
