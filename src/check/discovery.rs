@@ -60,6 +60,16 @@ fn valid_attr_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// RFC 7643 §7: the values each characteristic may take.
+const CHARACTERISTICS: &[(&str, &[&str])] = &[
+    (
+        "mutability",
+        &["readOnly", "readWrite", "immutable", "writeOnly"],
+    ),
+    ("returned", &["always", "never", "default", "request"]),
+    ("uniqueness", &["none", "server", "global"]),
+];
+
 const TYPES: &[&str] = &[
     "string",
     "boolean",
@@ -103,6 +113,28 @@ fn check_attributes(
                 format!("a type among {}", TYPES.join(", ")),
                 format!("{other:?}"),
             )),
+        }
+        for (key, allowed) in CHARACTERISTICS {
+            if let Some(v) = a.get(*key) {
+                if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
+                    out.push(Finding::new(
+                        &here,
+                        format!("{key} among {}", allowed.join(", ")),
+                        v.to_string(),
+                    ));
+                }
+            }
+        }
+        for key in ["multiValued", "required", "caseExact"] {
+            if let Some(v) = a.get(key) {
+                if !v.is_boolean() {
+                    out.push(Finding::new(
+                        &here,
+                        format!("{key} as a boolean"),
+                        v.to_string(),
+                    ));
+                }
+            }
         }
         if let Some(subs) = a.get("subAttributes") {
             if depth > 0 {
@@ -210,6 +242,72 @@ pub fn query_parameters_ignored<'a>(
                     "200 with the parameters ignored, or 403",
                     other.to_string(),
                 )),
+            }
+        }
+        Ok(out)
+    }
+    .boxed()
+}
+
+/// RFC 7643 §8.7.1: the core schemas a server declares, compared with the
+/// RFC's. The RFC calls its schemas an example whose values MAY change, so
+/// suites grade differences as warnings.
+pub fn core_schemas_match_rfc<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move {
+        let mut out = vec![];
+        for rfc in crate::scim::schema::core_schemas() {
+            let Some(declared) = ctx.caps.schemas.iter().find(|s| s.id == rfc.id) else {
+                continue;
+            };
+            for a in &rfc.attributes {
+                let Some(d) = declared.attribute(&a.name) else {
+                    out.push(Finding::new(
+                        format!("{} {}", rfc.id, a.name),
+                        "the attribute RFC 7643 §8.7.1 defines",
+                        "not declared",
+                    ));
+                    continue;
+                };
+                let pairs = [
+                    ("type", format!("{:?}", a.kind), format!("{:?}", d.kind)),
+                    (
+                        "multiValued",
+                        a.multi_valued.to_string(),
+                        d.multi_valued.to_string(),
+                    ),
+                    ("required", a.required.to_string(), d.required.to_string()),
+                    (
+                        "caseExact",
+                        a.case_exact.to_string(),
+                        d.case_exact.to_string(),
+                    ),
+                    (
+                        "mutability",
+                        format!("{:?}", a.mutability),
+                        format!("{:?}", d.mutability),
+                    ),
+                    (
+                        "returned",
+                        format!("{:?}", a.returned),
+                        format!("{:?}", d.returned),
+                    ),
+                    (
+                        "uniqueness",
+                        format!("{:?}", a.uniqueness),
+                        format!("{:?}", d.uniqueness),
+                    ),
+                ];
+                for (what, want, got) in pairs {
+                    if want != got {
+                        out.push(Finding::new(
+                            format!("{} {} {what}", rfc.id, a.name),
+                            want,
+                            got,
+                        ));
+                    }
+                }
             }
         }
         Ok(out)

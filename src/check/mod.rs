@@ -89,6 +89,10 @@ pub fn registry() -> &'static [(&'static str, CheckFn)] {
             "discovery.query-parameters-ignored",
             discovery::query_parameters_ignored,
         ),
+        (
+            "discovery.core-schemas-match-rfc",
+            discovery::core_schemas_match_rfc,
+        ),
     ]
 }
 

@@ -95,6 +95,8 @@ bugs! {
     TypesNotValidated = "types-not-validated", "errors", "values of the wrong JSON type are accepted";
     SchemasNotRequired = "schemas-not-required", "errors", "a resource without schemas is accepted";
     AttributesDropped = "attributes-dropped", "schema", "optional attributes the schemas declare are accepted but not stored";
+    SchemaCharacteristicsDrift = "schema-characteristics-drift", "schema", "/Schemas declares userName with uniqueness none and returned always, unlike RFC 7643 §8.7.1";
+    SchemaBadCharacteristic = "schema-bad-characteristic", "schema", "/Schemas declares a mutability value that RFC 7643 §7 does not define (\"readwrite\")";
     ImmutableUpdatable = "immutable-updatable", "schema", "PUT changes an immutable attribute";
     WriteOnlyReturned = "write-only-returned", "schema", "writeOnly attributes (returned never) are returned";
     ReturnedRequestAlways = "returned-request-always", "schema", "attributes declared returned \"request\" are returned by default";

@@ -99,6 +99,13 @@ fn schema_json(app: &App, base: &str) -> Vec<Value> {
             if app.bug(Bug::SchemaTypeCapitalized) {
                 capitalise_types(&mut s["attributes"]);
             }
+            if id == urn::USER && app.bug(Bug::SchemaCharacteristicsDrift) {
+                s["attributes"][0]["uniqueness"] = json!("none");
+                s["attributes"][0]["returned"] = json!("always");
+            }
+            if id == urn::USER && app.bug(Bug::SchemaBadCharacteristic) {
+                s["attributes"][2]["mutability"] = json!("readwrite");
+            }
             s
         })
         .collect()
