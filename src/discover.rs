@@ -233,6 +233,14 @@ impl Capabilities {
 
     /// Ok when a `requires` entry of a case is met, else why not.
     pub fn meets(&self, requirement: &str) -> Result<(), String> {
+        if let Some(absent) = requirement.strip_prefix('!') {
+            return match self.meets(absent) {
+                Ok(()) => Err(format!(
+                    "the server has `{absent}`, and this case is for servers without it"
+                )),
+                Err(_) => Ok(()),
+            };
+        }
         if requirement == "credentials" {
             return if self.credentials {
                 Ok(())
@@ -295,6 +303,8 @@ mod tests {
         assert!(caps.meets("Group").is_err());
         assert!(caps.meets("schema:urn:ext").is_ok());
         assert!(caps.meets("credentials").is_err());
+        assert!(caps.meets("!credentials").is_ok());
+        assert!(caps.meets("!etag").is_err());
         caps.resource_types[0].schema = crate::scim::urn::USER.into();
         caps.schemas = crate::scim::schema::core_schemas();
         assert!(caps

@@ -364,6 +364,30 @@ fn cases_for(
             vars.clone(),
         ));
     }
+    if writable
+        && !a.multi_valued
+        && matches!(
+            a.kind,
+            AttrType::Boolean | AttrType::Integer | AttrType::Decimal | AttrType::DateTime
+        )
+    {
+        let wrong = match a.kind {
+            AttrType::DateTime => json!("not a date"),
+            _ => json!("scimitar-not-a-number-or-boolean"),
+        };
+        out.extend(case_with_vars(
+            format!("{base}.wrong-type"),
+            format!("A {} with {} of the wrong type is refused with 400", rt.name, p.path),
+            "SHOULD",
+            &["R7644-3.12-05", "R7643-2.3.5-01"],
+            rt,
+            json!([{"method": "POST", "path": ep, "body": body(rt, core, name_attr, Some((&p, wrong))),
+                    "expect": {"status": 400, "body": {"": {"schema": "error"}}}}]),
+            no_fixtures.clone(),
+            Some("RFC 7644 Table 8: 400 for a request that violates schema; RFC 7643 §2.3 defines the types.".into()),
+            json!({}),
+        ));
+    }
     if a.required && schema.id == rt.schema {
         let mut b = body(rt, core, name_attr, None);
         if let Some(o) = b.as_object_mut() {

@@ -203,6 +203,22 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
             ));
         }
     }
+    if let Some(pattern) = &m.not_matches {
+        match regex::Regex::new(pattern) {
+            Ok(re) => {
+                if let Some(found) = actual.and_then(Value::as_str).and_then(|s| re.find(s)) {
+                    misses.push((
+                        format!("no text matching /{pattern}/"),
+                        format!("{:?}", found.as_str()),
+                    ));
+                }
+            }
+            Err(e) => misses.push((
+                format!("(invalid regular expression /{pattern}/: {e})"),
+                String::new(),
+            )),
+        }
+    }
     if let Some(schema) = &m.schema {
         match schema_errors(actual, schema) {
             Ok(()) => {}

@@ -103,6 +103,8 @@ bugs! {
     CustomUniquenessIgnored = "custom-uniqueness-ignored", "schema", "uniqueness \"server\" is enforced on userName only, not on extension attributes";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
+    SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";
+    ErrorStackTrace = "error-stack-trace", "errors", "error details carry a stack trace and file paths";
     ErrorAsHtml = "error-as-html", "errors", "404 errors are HTML pages instead of SCIM Error JSON";
     ErrorStatusNumber = "error-status-number", "errors", "Error bodies carry status as a JSON number";
     InvalidJson500 = "invalid-json-500", "errors", "a malformed JSON body answers 500";

@@ -56,6 +56,9 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
             .expect("object")
             .remove("description");
     }
+    if app.bug(Bug::SpcEtagFalseButSent) {
+        spc["etag"]["supported"] = json!(false);
+    }
     if app.bug(Bug::SpcMissingEtag) {
         spc.as_object_mut().expect("object").remove("etag");
     }

@@ -102,12 +102,13 @@ fn parse_body(app: &App, body: &Bytes) -> Result<Value, Response> {
         if app.bug(Bug::InvalidJson500) {
             (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
         } else {
-            error(
-                app,
-                StatusCode::BAD_REQUEST,
-                Some("invalidSyntax"),
-                &format!("the body is not valid JSON: {e}"),
-            )
+            {
+            let mut detail = format!("the body is not valid JSON: {e}");
+            if app.bug(Bug::ErrorStackTrace) {
+                detail.push_str("\nstack backtrace:\n  0: serde_json::de::from_slice\n     at /home/build/.cargo/registry/src/serde_json-1.0/src/de.rs:2470:5\n  1: scim_server::handlers::create_user");
+            }
+            error(app, StatusCode::BAD_REQUEST, Some("invalidSyntax"), &detail)
+        }
         }
     })
 }

@@ -194,6 +194,8 @@ pub struct Matcher {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_matches: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub one_of: Option<Vec<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<Value>,
