@@ -105,6 +105,8 @@ bugs! {
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";
     ErrorStackTrace = "error-stack-trace", "errors", "error details carry a stack trace and file paths";
+    UnsupportedPatch400 = "unsupported-patch-400", "errors", "PATCH, advertised as unsupported, answers 400 instead of 501";
+    UnsupportedBulk404 = "unsupported-bulk-404", "errors", "POST /Bulk, advertised as unsupported, answers 404 instead of 501";
     ErrorAsHtml = "error-as-html", "errors", "404 errors are HTML pages instead of SCIM Error JSON";
     ErrorStatusNumber = "error-status-number", "errors", "Error bodies carry status as a JSON number";
     InvalidJson500 = "invalid-json-500", "errors", "a malformed JSON body answers 500";

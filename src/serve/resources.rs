@@ -54,12 +54,12 @@ pub fn routes(kind: Kind) -> Router<App> {
             )
             .delete(move |s: State<App>, h: HeaderMap, p: Path<String>| remove(s, h, p, kind))
             .patch(move |s: State<App>| async move {
-                error(
-                    &s.0,
-                    StatusCode::NOT_IMPLEMENTED,
-                    None,
-                    "PATCH is not supported",
-                )
+                let status = if s.0.bug(Bug::UnsupportedPatch400) {
+                    StatusCode::BAD_REQUEST
+                } else {
+                    StatusCode::NOT_IMPLEMENTED
+                };
+                error(&s.0, status, None, "PATCH is not supported")
             }),
         )
 }
@@ -68,6 +68,9 @@ pub fn routes(kind: Kind) -> Router<App> {
 pub fn unsupported_routes() -> Router<App> {
     let unsupported = |what: &'static str| {
         any(move |s: State<App>| async move {
+            if what == "bulk" && s.0.bug(Bug::UnsupportedBulk404) {
+                return error(&s.0, StatusCode::NOT_FOUND, None, "no such endpoint");
+            }
             if what == "/Me" && s.0.bug(Bug::MeNotFound) {
                 return error(&s.0, StatusCode::NOT_FOUND, None, "no such resource");
             }
