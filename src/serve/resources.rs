@@ -125,7 +125,10 @@ fn reject(app: &App, (status, scim_type, detail): validate::Rejection) -> Respon
     )
 }
 
-/// The userName conflict of a User, if any (RFC 7644 §3.3; caseExact false).
+/// A uniqueness conflict (RFC 7644 §3.3, RFC 7643 §7), if any: for every
+/// attribute the resource type's schemas declare unique, the value must not
+/// be another live resource's; strings that are not caseExact compare
+/// without case. The uniqueness bugs bend this one mechanism.
 fn conflict(
     app: &App,
     store: &Store,
@@ -133,68 +136,43 @@ fn conflict(
     attrs: &Value,
     except: Option<&str>,
 ) -> Option<Response> {
-    if let Some(r) = extension_conflict(app, store, kind, attrs, except) {
-        return Some(r);
-    }
-    if kind != Kind::User || app.bug(Bug::UniquenessNotEnforced) {
-        return None;
-    }
-    let name = attrs["userName"].as_str()?;
-    let same = |other: &str| {
-        if app.bug(Bug::UniquenessCaseSensitive) {
-            other == name
-        } else {
-            other.to_lowercase() == name.to_lowercase()
+    for schema in kind_schemas(kind) {
+        let core = schema.id == kind.schema();
+        if (core && app.bug(Bug::UniquenessNotEnforced))
+            || (!core && app.bug(Bug::CustomUniquenessIgnored))
+        {
+            continue;
         }
-    };
-    let taken = store
-        .list(kind)
-        .filter(|e| Some(e.id.as_str()) != except)
-        .any(|e| e.attrs["userName"].as_str().is_some_and(same))
-        || (app.bug(Bug::DeletedNameReserved) && store.deleted_names.iter().any(|n| same(n)));
-    taken.then(|| {
-        let scim_type = (!app.bug(Bug::ConflictWithoutScimType)).then_some("uniqueness");
-        error(
-            app,
-            StatusCode::CONFLICT,
-            scim_type,
-            &format!("userName {name} is already in use"),
-        )
-    })
-}
-
-/// Uniqueness "server" on extension attributes (RFC 7643 §7).
-fn extension_conflict(
-    app: &App,
-    store: &Store,
-    kind: Kind,
-    attrs: &Value,
-    except: Option<&str>,
-) -> Option<Response> {
-    if app.bug(Bug::CustomUniquenessIgnored) {
-        return None;
-    }
-    for schema in kind_schemas(kind).iter().filter(|s| s.id != kind.schema()) {
         for a in schema
             .attributes
             .iter()
             .filter(|a| a.uniqueness != crate::scim::Uniqueness::None)
         {
-            let Some(mine) = attr_value(attrs, kind, schema, &a.name) else {
+            let Some(mine) = attr_value(attrs, kind, &schema, &a.name) else {
                 continue;
             };
-            let taken = store
+            let fold = !a.case_exact && !app.bug(Bug::UniquenessCaseSensitive);
+            let same = |other: &Value| match (mine, other) {
+                (Value::String(x), Value::String(y)) if fold => {
+                    x.to_lowercase() == y.to_lowercase()
+                }
+                _ => mine == other,
+            };
+            let live = store
                 .list(kind)
                 .filter(|e| Some(e.id.as_str()) != except)
-                .any(|e| attr_value(&e.attrs, kind, schema, &a.name) == Some(mine));
-            if taken {
+                .any(|e| attr_value(&e.attrs, kind, &schema, &a.name).is_some_and(same));
+            let deleted = core
+                && a.name == "userName"
+                && app.bug(Bug::DeletedNameReserved)
+                && store
+                    .deleted_names
+                    .iter()
+                    .any(|n| same(&Value::String(n.clone())));
+            if live || deleted {
+                let scim_type = (!app.bug(Bug::ConflictWithoutScimType)).then_some("uniqueness");
                 let detail = format!("{} {mine} is already in use", a.name);
-                return Some(error(
-                    app,
-                    StatusCode::CONFLICT,
-                    Some("uniqueness"),
-                    &detail,
-                ));
+                return Some(error(app, StatusCode::CONFLICT, scim_type, &detail));
             }
         }
     }
