@@ -46,29 +46,16 @@ async fn an_interrupt_mid_run_cleans_up_everything() {
 /// run-scoped name and delete it.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_create_whose_answer_was_lost_is_swept() {
-    use scimitar::http::{Auth, Client, ClientConfig};
-    use scimitar::serve::{self, ServerConfig};
+    use scimitar::serve::ServerConfig;
     use std::time::Duration;
 
-    let token = "sweep-test-token";
     let config = ServerConfig {
-        token: Some(token.into()),
+        token: Some("sweep-test-token".into()),
         create_delay: Some(Duration::from_millis(1500)),
         ..Default::default()
     };
-    let server = serve::start(config, ([127, 0, 0, 1], 0).into())
-        .await
-        .unwrap();
-    let mut client = ClientConfig::new(server.base_url.parse().unwrap());
-    client.auth = Auth::Bearer {
-        token: token.into(),
-        env: "T".into(),
-    };
-    client.timeout = Duration::from_millis(300);
-    let client = Client::new(client).unwrap();
-    let caps = scimitar::discover::Capabilities::discover(&client)
-        .await
-        .unwrap();
+    let (server, client, caps) =
+        common::embedded_with(config, Some(Duration::from_millis(300))).await;
     let cases: Vec<_> = scimitar::suite::load_default(&scimitar::check::known())
         .unwrap()
         .into_iter()

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use scimitar::discover::Capabilities;
 use scimitar::http::{Auth, Client, ClientConfig};
 use scimitar::serve::{self, Bugs, Running, ServerConfig};
@@ -14,14 +16,27 @@ pub async fn embedded(bugs: Bugs, token: &str) -> (Running, Client, Capabilities
         token: Some(token.into()),
         ..Default::default()
     };
+    embedded_with(config, None).await
+}
+
+/// A reference server started with `config` (whose token the client uses),
+/// with an optional client timeout.
+pub async fn embedded_with(
+    config: ServerConfig,
+    timeout: Option<Duration>,
+) -> (Running, Client, Capabilities) {
+    let token = config.token.clone().unwrap_or_default();
     let server = serve::start(config, ([127, 0, 0, 1], 0).into())
         .await
         .unwrap();
     let mut client = ClientConfig::new(server.base_url.parse().unwrap());
     client.auth = Auth::Bearer {
-        token: token.into(),
+        token,
         env: "SCIMITAR_TOKEN".into(),
     };
+    if let Some(t) = timeout {
+        client.timeout = t;
+    }
     let client = Client::new(client).unwrap();
     let caps = Capabilities::discover(&client).await.unwrap();
     (server, client, caps)
