@@ -86,6 +86,7 @@ fn check_attributes(
     prefix: &str,
     attrs: &Value,
     depth: usize,
+    part: Part,
     out: &mut Vec<Finding>,
 ) {
     let Some(attrs) = attrs.as_array() else {
@@ -99,52 +100,69 @@ fn check_attributes(
     for a in attrs {
         let name = a["name"].as_str().unwrap_or("");
         let here = format!("{schema} attribute `{prefix}{name}`");
-        if !valid_attr_name(name) {
+        if part == Part::Characteristics {
+            characteristic_findings(&here, a, out);
+        } else if !valid_attr_name(name) {
             out.push(Finding::new(
                 &here,
                 "a name matching RFC 7643 §2.1 ATTRNAME",
                 format!("{:?}", a["name"]),
             ));
         }
-        match a["type"].as_str() {
-            Some(t) if TYPES.contains(&t) => {}
-            other => out.push(Finding::new(
-                &here,
-                format!("a type among {}", TYPES.join(", ")),
-                format!("{other:?}"),
-            )),
-        }
-        for (key, allowed) in CHARACTERISTICS {
-            if let Some(v) = a.get(*key) {
-                if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
-                    out.push(Finding::new(
-                        &here,
-                        format!("{key} among {}", allowed.join(", ")),
-                        v.to_string(),
-                    ));
-                }
-            }
-        }
-        for key in ["multiValued", "required", "caseExact"] {
-            if let Some(v) = a.get(key) {
-                if !v.is_boolean() {
-                    out.push(Finding::new(
-                        &here,
-                        format!("{key} as a boolean"),
-                        v.to_string(),
-                    ));
-                }
+        if part == Part::Structure {
+            match a["type"].as_str() {
+                Some(t) if TYPES.contains(&t) => {}
+                other => out.push(Finding::new(
+                    &here,
+                    format!("a type among {}", TYPES.join(", ")),
+                    format!("{other:?}"),
+                )),
             }
         }
         if let Some(subs) = a.get("subAttributes") {
-            if depth > 0 {
+            if depth > 0 && part == Part::Structure {
                 out.push(Finding::new(
                     &here,
                     "no sub-attributes (RFC 7643 §2.3.8: sub-attributes are not complex)",
                     "subAttributes",
                 ));
-            } else {
-                check_attributes(schema, &format!("{name}."), subs, depth + 1, out);
+            } else if depth == 0 {
+                check_attributes(schema, &format!("{name}."), subs, depth + 1, part, out);
+            }
+        }
+    }
+}
+
+/// Which rules an attribute walk applies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// Names, types and nesting.
+    Structure,
+    /// mutability, returned, uniqueness values; boolean flags.
+    Characteristics,
+}
+
+/// RFC 7643 §7 characteristic values of one attribute.
+fn characteristic_findings(here: &str, a: &Value, out: &mut Vec<Finding>) {
+    for (key, allowed) in CHARACTERISTICS {
+        if let Some(v) = a.get(*key) {
+            if !v.as_str().is_some_and(|s| allowed.contains(&s)) {
+                out.push(Finding::new(
+                    here,
+                    format!("{key} among {}", allowed.join(", ")),
+                    v.to_string(),
+                ));
+            }
+        }
+    }
+    for key in ["multiValued", "required", "caseExact"] {
+        if let Some(v) = a.get(key) {
+            if !v.is_boolean() {
+                out.push(Finding::new(
+                    here,
+                    format!("{key} as a boolean"),
+                    v.to_string(),
+                ));
             }
         }
     }
@@ -168,7 +186,7 @@ pub fn schemas_well_formed<'a>(
                     format!("{:?}", s["id"]),
                 ));
             }
-            check_attributes(id, "", &s["attributes"], 0, &mut out);
+            check_attributes(id, "", &s["attributes"], 0, Part::Structure, &mut out);
         }
         Ok(out)
     }
@@ -243,6 +261,24 @@ pub fn query_parameters_ignored<'a>(
                     other.to_string(),
                 )),
             }
+        }
+        Ok(out)
+    }
+    .boxed()
+}
+
+/// RFC 7643 §7: the characteristics take the values the RFC defines.
+pub fn schema_characteristic_values<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move {
+        if ctx.caps.schema_json.is_empty() {
+            return Err("no schemas were discovered".into());
+        }
+        let mut out = vec![];
+        for s in &ctx.caps.schema_json {
+            let id = s["id"].as_str().unwrap_or("");
+            check_attributes(id, "", &s["attributes"], 0, Part::Characteristics, &mut out);
         }
         Ok(out)
     }
@@ -334,7 +370,7 @@ mod tests {
             {"name": "bad name", "type": "text"}
         ]);
         let mut out = vec![];
-        check_attributes("urn:x", "", &attrs, 0, &mut out);
+        check_attributes("urn:x", "", &attrs, 0, Part::Structure, &mut out);
         assert_eq!(out.len(), 3, "{out:?}");
     }
 }

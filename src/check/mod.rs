@@ -93,6 +93,10 @@ pub fn registry() -> &'static [(&'static str, CheckFn)] {
             "discovery.core-schemas-match-rfc",
             discovery::core_schemas_match_rfc,
         ),
+        (
+            "discovery.schema-characteristic-values",
+            discovery::schema_characteristic_values,
+        ),
     ]
 }
 
