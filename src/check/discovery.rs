@@ -168,29 +168,48 @@ fn characteristic_findings(here: &str, a: &Value, out: &mut Vec<Finding>) {
     }
 }
 
+/// Walks every declared schema's attributes with one set of rules; `each`
+/// adds findings about the schema itself.
+fn walk_schemas(
+    ctx: &CheckCtx<'_>,
+    part: Part,
+    each: impl Fn(&str, &mut Vec<Finding>),
+) -> Result<Vec<Finding>, String> {
+    if ctx.caps.schema_json.is_empty() {
+        return Err("no schemas were discovered".into());
+    }
+    let mut out = vec![];
+    for s in &ctx.caps.schema_json {
+        let id = s["id"].as_str().unwrap_or("");
+        each(id, &mut out);
+        check_attributes(id, "", &s["attributes"], 0, part, &mut out);
+    }
+    Ok(out)
+}
+
 /// RFC 7643 §7: every schema has a URN id and well-formed attribute definitions.
 pub fn schemas_well_formed<'a>(
     ctx: &'a CheckCtx<'a>,
 ) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
     async move {
-        if ctx.caps.schema_json.is_empty() {
-            return Err("no schemas were discovered".into());
-        }
-        let mut out = vec![];
-        for s in &ctx.caps.schema_json {
-            let id = s["id"].as_str().unwrap_or("");
+        walk_schemas(ctx, Part::Structure, |id, out| {
             if !id.starts_with("urn:") {
                 out.push(Finding::new(
                     "schema id",
                     "a URN (RFC 7643 §7)",
-                    format!("{:?}", s["id"]),
+                    format!("{id:?}"),
                 ));
             }
-            check_attributes(id, "", &s["attributes"], 0, Part::Structure, &mut out);
-        }
-        Ok(out)
+        })
     }
     .boxed()
+}
+
+/// RFC 7643 §7: the characteristics take the values the RFC defines.
+pub fn schema_characteristic_values<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move { walk_schemas(ctx, Part::Characteristics, |_, _| {}) }.boxed()
 }
 
 fn item_list(items: &BTreeSet<String>) -> String {
@@ -261,24 +280,6 @@ pub fn query_parameters_ignored<'a>(
                     other.to_string(),
                 )),
             }
-        }
-        Ok(out)
-    }
-    .boxed()
-}
-
-/// RFC 7643 §7: the characteristics take the values the RFC defines.
-pub fn schema_characteristic_values<'a>(
-    ctx: &'a CheckCtx<'a>,
-) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
-    async move {
-        if ctx.caps.schema_json.is_empty() {
-            return Err("no schemas were discovered".into());
-        }
-        let mut out = vec![];
-        for s in &ctx.caps.schema_json {
-            let id = s["id"].as_str().unwrap_or("");
-            check_attributes(id, "", &s["attributes"], 0, Part::Characteristics, &mut out);
         }
         Ok(out)
     }

@@ -10,7 +10,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
-use super::resources::MAX_RESULTS;
+use super::listing::MAX_RESULTS;
 use super::respond::{error, scim};
 use super::store::Kind;
 use super::{base_url, App};

@@ -3,11 +3,13 @@
 
 pub mod bugs;
 mod discovery;
+mod listing;
 mod oauth;
 mod project;
 mod query;
 mod resources;
 mod respond;
+mod rules;
 mod store;
 mod validate;
 

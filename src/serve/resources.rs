@@ -15,15 +15,14 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
+use super::listing::{list, search};
 use super::project::{project, shape};
-use super::query;
 use super::respond::{error, scim, with_header};
+use super::rules::{check_immutable, conflict, fold_case_exact};
 use super::store::{render, Entry, Kind, Store};
 use super::validate::{self, Input};
 use super::{base_url, App, BASE_PATH};
-use crate::scim::filter::Evaluator;
 use crate::scim::urn;
-use crate::scim::Schema;
 
 type Params = Query<HashMap<String, String>>;
 
@@ -100,7 +99,7 @@ fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
-fn parse_body(app: &App, body: &Bytes) -> Result<Value, Response> {
+pub(super) fn parse_body(app: &App, body: &Bytes) -> Result<Value, Response> {
     serde_json::from_slice(body).map_err(|e| {
         if app.bug(Bug::InvalidJson500) {
             (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
@@ -123,60 +122,6 @@ fn reject(app: &App, (status, scim_type, detail): validate::Rejection) -> Respon
         Some(scim_type),
         &detail,
     )
-}
-
-/// A uniqueness conflict (RFC 7644 §3.3, RFC 7643 §7), if any: for every
-/// attribute the resource type's schemas declare unique, the value must not
-/// be another live resource's; strings that are not caseExact compare
-/// without case. The uniqueness bugs bend this one mechanism.
-fn conflict(
-    app: &App,
-    store: &Store,
-    kind: Kind,
-    attrs: &Value,
-    except: Option<&str>,
-) -> Option<Response> {
-    for schema in kind_schemas(kind) {
-        let core = schema.id == kind.schema();
-        if (core && app.bug(Bug::UniquenessNotEnforced))
-            || (!core && app.bug(Bug::CustomUniquenessIgnored))
-        {
-            continue;
-        }
-        for a in schema
-            .attributes
-            .iter()
-            .filter(|a| a.uniqueness != crate::scim::Uniqueness::None)
-        {
-            let Some(mine) = attr_value(attrs, kind, &schema, &a.name) else {
-                continue;
-            };
-            let fold = !a.case_exact && !app.bug(Bug::UniquenessCaseSensitive);
-            let same = |other: &Value| match (mine, other) {
-                (Value::String(x), Value::String(y)) if fold => {
-                    x.to_lowercase() == y.to_lowercase()
-                }
-                _ => mine == other,
-            };
-            let live = store
-                .list(kind)
-                .filter(|e| Some(e.id.as_str()) != except)
-                .any(|e| attr_value(&e.attrs, kind, &schema, &a.name).is_some_and(same));
-            let deleted = core
-                && a.name == "userName"
-                && app.bug(Bug::DeletedNameReserved)
-                && store
-                    .deleted_names
-                    .iter()
-                    .any(|n| same(&Value::String(n.clone())));
-            if live || deleted {
-                let scim_type = (!app.bug(Bug::ConflictWithoutScimType)).then_some("uniqueness");
-                let detail = format!("{} {mine} is already in use", a.name);
-                return Some(error(app, StatusCode::CONFLICT, scim_type, &detail));
-            }
-        }
-    }
-    None
 }
 
 /// Prepares validated input: member checks and the bugs that drop data.
@@ -248,7 +193,13 @@ fn resource_response(
         app.bug(Bug::PasswordReturned),
     );
     let asked = q.and_then(|q| q.get("attributes"));
-    body = shape(app, body, &kind_schemas(entry.kind), asked, written);
+    body = shape(
+        app,
+        body,
+        &super::store::schemas_of(entry.kind),
+        asked,
+        written,
+    );
     if let Some(q) = q {
         body = project(
             app,
@@ -551,256 +502,4 @@ async fn remove(
         return scim(&app, StatusCode::OK, &json!({"deleted": id}));
     }
     StatusCode::NO_CONTENT.into_response()
-}
-
-/// Lower-cases caseExact strings (the case-exact-folded bug).
-fn fold_case_exact(attrs: &mut serde_json::Map<String, Value>, kind: Kind) {
-    for schema in kind_schemas(kind) {
-        let core = schema.id == kind.schema();
-        let holder = if core {
-            Some(&mut *attrs)
-        } else {
-            attrs.get_mut(&schema.id).and_then(Value::as_object_mut)
-        };
-        let Some(h) = holder else { continue };
-        for a in schema
-            .attributes
-            .iter()
-            .filter(|a| a.case_exact && a.kind == crate::scim::AttrType::String)
-        {
-            if let Some(Value::String(s)) = h.get_mut(&a.name) {
-                *s = s.to_lowercase();
-            }
-        }
-    }
-}
-
-/// Where an attribute of `schema` lives in a resource's attributes.
-fn attr_value<'v>(attrs: &'v Value, kind: Kind, schema: &Schema, name: &str) -> Option<&'v Value> {
-    let holder = if schema.id == kind.schema() {
-        Some(attrs)
-    } else {
-        attrs.get(&schema.id)
-    };
-    holder.and_then(|h| h.get(name)).filter(|v| !v.is_null())
-}
-
-/// RFC 7644 §3.5.1: an immutable attribute that has a value must be sent
-/// unchanged; left out, it keeps its value.
-fn check_immutable(app: &App, kind: Kind, old: &Value, new: &mut Value) -> Option<Response> {
-    for schema in kind_schemas(kind) {
-        for a in schema
-            .attributes
-            .iter()
-            .filter(|a| a.mutability == crate::scim::Mutability::Immutable)
-        {
-            let Some(before) = attr_value(old, kind, &schema, &a.name).cloned() else {
-                continue;
-            };
-            match attr_value(new, kind, &schema, &a.name) {
-                Some(after) if *after != before && !app.bug(Bug::ImmutableUpdatable) => {
-                    let detail = format!("{} is immutable", a.name);
-                    return Some(error(
-                        app,
-                        StatusCode::BAD_REQUEST,
-                        Some("mutability"),
-                        &detail,
-                    ));
-                }
-                Some(_) => {}
-                None => {
-                    let core = schema.id == kind.schema();
-                    let obj = new.as_object_mut()?;
-                    let holder = if core {
-                        obj
-                    } else {
-                        obj.entry(schema.id.clone())
-                            .or_insert_with(|| Value::Object(Default::default()))
-                            .as_object_mut()?
-                    };
-                    holder.insert(a.name.clone(), before);
-                }
-            }
-        }
-    }
-    None
-}
-
-/// The schemas of a resource type: its core schema and its extensions.
-fn kind_schemas(kind: Kind) -> Vec<Schema> {
-    super::store::schemas()
-        .into_iter()
-        .filter(|s| s.id == kind.schema() || kind.extensions().contains(&s.id.as_str()))
-        .collect()
-}
-
-/// The most resources one response holds (advertised as filter.maxResults).
-pub const MAX_RESULTS: usize = 200;
-
-async fn list(
-    State(app): State<App>,
-    headers: HeaderMap,
-    Query(q): Params,
-    kind: Kind,
-) -> Response {
-    let number = |name: &str| -> Result<Option<i64>, Response> {
-        match q.get(name) {
-            None => Ok(None),
-            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
-                error(
-                    &app,
-                    StatusCode::BAD_REQUEST,
-                    Some("invalidValue"),
-                    &format!("{name} must be an integer"),
-                )
-            }),
-        }
-    };
-    let (start_index, count) = match (number("startIndex"), number("count")) {
-        (Ok(s), Ok(c)) => (s, c),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
-    let query = query::Query {
-        filter: q.get("filter").cloned(),
-        sort_by: q.get("sortBy").cloned(),
-        sort_order: q.get("sortOrder").cloned(),
-        start_index,
-        count,
-        attributes: q.get("attributes").cloned(),
-        excluded_attributes: q.get("excludedAttributes").cloned(),
-    };
-    answer_query(&app, &headers, kind, &query)
-}
-
-/// POST {endpoint}/.search (RFC 7644 §3.4.3).
-async fn search(State(app): State<App>, headers: HeaderMap, body: Bytes, kind: Kind) -> Response {
-    let body = match parse_body(&app, &body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
-    let req: crate::scim::SearchRequest = match serde_json::from_value(body) {
-        Ok(r) => r,
-        Err(e) => {
-            return error(
-                &app,
-                StatusCode::BAD_REQUEST,
-                Some("invalidSyntax"),
-                &format!("not a SearchRequest: {e}"),
-            )
-        }
-    };
-    if !req.schemas.iter().any(|s| s == urn::SEARCH_REQUEST) {
-        let detail = format!("schemas must include {}", urn::SEARCH_REQUEST);
-        return error(
-            &app,
-            StatusCode::BAD_REQUEST,
-            Some("invalidSyntax"),
-            &detail,
-        );
-    }
-    let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
-    let query = query::Query {
-        filter: req.filter.filter(|_| !app.bug(Bug::SearchIgnoresFilter)),
-        sort_by: req.sort_by.clone(),
-        sort_order: req.sort_order.clone(),
-        start_index: req.start_index,
-        count: req.count,
-        attributes: join(&req.attributes),
-        excluded_attributes: join(&req.excluded_attributes),
-    };
-    answer_query(&app, &headers, kind, &query)
-}
-
-/// Evaluators for filtering and sorting, bent by the case-sensitivity bugs.
-fn schemas_for(app: &App, bug: Bug) -> Vec<Schema> {
-    let schemas = super::store::schemas();
-    if app.bug(bug) {
-        schemas.iter().map(query::case_exact).collect()
-    } else {
-        schemas
-    }
-}
-
-fn evaluator(schemas: &[Schema], kind: Kind) -> Evaluator<'_> {
-    let core = schemas
-        .iter()
-        .find(|s| s.id == kind.schema())
-        .expect("core schema");
-    let extensions = schemas
-        .iter()
-        .filter(|s| kind.extensions().contains(&s.id.as_str()))
-        .collect();
-    Evaluator::new(core, extensions)
-}
-
-fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) -> Response {
-    let base = base_url(headers);
-    let (fs, ss) = (
-        schemas_for(app, Bug::FilterCaseSensitive),
-        schemas_for(app, Bug::SortCaseSensitive),
-    );
-    let (filter_ev, sort_ev) = (evaluator(&fs, kind), evaluator(&ss, kind));
-    let all: Vec<Value> = {
-        let store = app.store();
-        store
-            .entries
-            .values()
-            .filter(|e| e.kind == kind && (!e.deleted || app.bug(Bug::DeletedStillListed)))
-            .map(|e| {
-                render(
-                    &store,
-                    e,
-                    &base,
-                    !app.bug(Bug::MetaIncomplete),
-                    app.bug(Bug::PasswordReturned),
-                )
-            })
-            .collect()
-    };
-    let selected = match query::select(app, &filter_ev, &sort_ev, q, all) {
-        Ok(s) => s,
-        Err((status, scim_type, detail)) => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
-            return error(
-                app,
-                status,
-                (!scim_type.is_empty()).then_some(scim_type),
-                &detail,
-            );
-        }
-    };
-    let total = selected.len();
-    let declared = kind_schemas(kind);
-    let start = q.start_index.unwrap_or(1).max(1) as usize;
-    let count = q
-        .count
-        .map(|c| c.max(0) as usize)
-        .unwrap_or(MAX_RESULTS)
-        .min(MAX_RESULTS);
-    let page: Vec<Value> = selected
-        .into_iter()
-        .skip(start - 1)
-        .take(count)
-        .map(|r| shape(app, r, &declared, q.attributes.as_ref(), None))
-        .map(|r| {
-            project(
-                app,
-                r,
-                q.attributes.as_ref(),
-                q.excluded_attributes.as_ref(),
-                kind.schema(),
-            )
-        })
-        .collect();
-    let mut body = json!({
-        "schemas": [urn::LIST_RESPONSE],
-        "totalResults": total,
-        "startIndex": start,
-        "itemsPerPage": page.len(),
-        "Resources": page,
-    });
-    if app.bug(Bug::ListWithoutSchemas) {
-        body.as_object_mut().expect("object").remove("schemas");
-    }
-    scim(app, StatusCode::OK, &body)
 }

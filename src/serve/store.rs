@@ -26,6 +26,14 @@ pub fn schemas() -> Vec<crate::scim::Schema> {
         .collect()
 }
 
+/// The schemas of a resource type: its core schema and its extensions.
+pub fn schemas_of(kind: Kind) -> Vec<crate::scim::Schema> {
+    schemas()
+        .into_iter()
+        .filter(|s| s.id == kind.schema() || kind.extensions().contains(&s.id.as_str()))
+        .collect()
+}
+
 /// The resource types the reference server serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {

@@ -1,0 +1,203 @@
+//! Answering queries in the reference server: GET on a resource endpoint and
+//! POST {endpoint}/.search (RFC 7644 §3.4.2, §3.4.3), with filter, sort,
+//! paging and attribute selection.
+
+// Handlers answer with a ready `Response` in both arms; boxing it buys nothing here.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::bugs::Bug;
+use super::project::{project, shape};
+use super::query;
+use super::resources::parse_body;
+use super::respond::{error, scim};
+use super::store::{render, schemas_of, Kind};
+use super::{base_url, App};
+use crate::scim::filter::Evaluator;
+use crate::scim::urn;
+use crate::scim::Schema;
+
+type Params = Query<HashMap<String, String>>;
+
+/// The most resources one response holds (advertised as filter.maxResults).
+pub const MAX_RESULTS: usize = 200;
+
+pub(super) async fn list(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Params,
+    kind: Kind,
+) -> Response {
+    let number = |name: &str| -> Result<Option<i64>, Response> {
+        match q.get(name) {
+            None => Ok(None),
+            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
+                error(
+                    &app,
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    &format!("{name} must be an integer"),
+                )
+            }),
+        }
+    };
+    let (start_index, count) = match (number("startIndex"), number("count")) {
+        (Ok(s), Ok(c)) => (s, c),
+        (Err(r), _) | (_, Err(r)) => return r,
+    };
+    let query = query::Query {
+        filter: q.get("filter").cloned(),
+        sort_by: q.get("sortBy").cloned(),
+        sort_order: q.get("sortOrder").cloned(),
+        start_index,
+        count,
+        attributes: q.get("attributes").cloned(),
+        excluded_attributes: q.get("excludedAttributes").cloned(),
+    };
+    answer_query(&app, &headers, kind, &query)
+}
+
+/// POST {endpoint}/.search (RFC 7644 §3.4.3).
+pub(super) async fn search(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Bytes,
+    kind: Kind,
+) -> Response {
+    let body = match parse_body(&app, &body) {
+        Ok(b) => b,
+        Err(r) => return r,
+    };
+    let req: crate::scim::SearchRequest = match serde_json::from_value(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error(
+                &app,
+                StatusCode::BAD_REQUEST,
+                Some("invalidSyntax"),
+                &format!("not a SearchRequest: {e}"),
+            )
+        }
+    };
+    if !req.schemas.iter().any(|s| s == urn::SEARCH_REQUEST) {
+        let detail = format!("schemas must include {}", urn::SEARCH_REQUEST);
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            &detail,
+        );
+    }
+    let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
+    let query = query::Query {
+        filter: req.filter.filter(|_| !app.bug(Bug::SearchIgnoresFilter)),
+        sort_by: req.sort_by.clone(),
+        sort_order: req.sort_order.clone(),
+        start_index: req.start_index,
+        count: req.count,
+        attributes: join(&req.attributes),
+        excluded_attributes: join(&req.excluded_attributes),
+    };
+    answer_query(&app, &headers, kind, &query)
+}
+
+/// Evaluators for filtering and sorting, bent by the case-sensitivity bugs.
+fn schemas_for(app: &App, bug: Bug) -> Vec<Schema> {
+    let schemas = super::store::schemas();
+    if app.bug(bug) {
+        schemas.iter().map(query::case_exact).collect()
+    } else {
+        schemas
+    }
+}
+
+fn evaluator(schemas: &[Schema], kind: Kind) -> Evaluator<'_> {
+    let core = schemas
+        .iter()
+        .find(|s| s.id == kind.schema())
+        .expect("core schema");
+    let extensions = schemas
+        .iter()
+        .filter(|s| kind.extensions().contains(&s.id.as_str()))
+        .collect();
+    Evaluator::new(core, extensions)
+}
+
+fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) -> Response {
+    let base = base_url(headers);
+    let (fs, ss) = (
+        schemas_for(app, Bug::FilterCaseSensitive),
+        schemas_for(app, Bug::SortCaseSensitive),
+    );
+    let (filter_ev, sort_ev) = (evaluator(&fs, kind), evaluator(&ss, kind));
+    let all: Vec<Value> = {
+        let store = app.store();
+        store
+            .entries
+            .values()
+            .filter(|e| e.kind == kind && (!e.deleted || app.bug(Bug::DeletedStillListed)))
+            .map(|e| {
+                render(
+                    &store,
+                    e,
+                    &base,
+                    !app.bug(Bug::MetaIncomplete),
+                    app.bug(Bug::PasswordReturned),
+                )
+            })
+            .collect()
+    };
+    let selected = match query::select(app, &filter_ev, &sort_ev, q, all) {
+        Ok(s) => s,
+        Err((status, scim_type, detail)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            return error(
+                app,
+                status,
+                (!scim_type.is_empty()).then_some(scim_type),
+                &detail,
+            );
+        }
+    };
+    let total = selected.len();
+    let declared = schemas_of(kind);
+    let start = q.start_index.unwrap_or(1).max(1) as usize;
+    let count = q
+        .count
+        .map(|c| c.max(0) as usize)
+        .unwrap_or(MAX_RESULTS)
+        .min(MAX_RESULTS);
+    let page: Vec<Value> = selected
+        .into_iter()
+        .skip(start - 1)
+        .take(count)
+        .map(|r| shape(app, r, &declared, q.attributes.as_ref(), None))
+        .map(|r| {
+            project(
+                app,
+                r,
+                q.attributes.as_ref(),
+                q.excluded_attributes.as_ref(),
+                kind.schema(),
+            )
+        })
+        .collect();
+    let mut body = json!({
+        "schemas": [urn::LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start,
+        "itemsPerPage": page.len(),
+        "Resources": page,
+    });
+    if app.bug(Bug::ListWithoutSchemas) {
+        body.as_object_mut().expect("object").remove("schemas");
+    }
+    scim(app, StatusCode::OK, &body)
+}
