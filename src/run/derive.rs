@@ -405,6 +405,49 @@ fn cases_for(
             vars.clone(),
         ));
     }
+    if unique
+        && writable
+        && a.kind == AttrType::String
+        && !a.case_exact
+        && !a.multi_valued
+        && a.name != name_attr.name
+    {
+        // The same value in another case: one value when case does not matter.
+        let fixture = json!({"first": {"type": rt.name, "body": body(rt, core, name_attr, Some((&p, json!("{{u}}-Mixed"))))}});
+        let dup = json!({"method": "POST", "path": ep, "body": body(rt, core, name_attr, Some((&p, json!("{{u}}-mIXED")))),
+                         "expect": {"status": 409, "body": {"/scimType": {"equals": "uniqueness"}}}});
+        out.extend(case_with_vars(
+            format!("{base}.uniqueness-case-variant"),
+            format!(
+                "A second {} whose {} differs only in case answers 409 uniqueness",
+                rt.name, p.path
+            ),
+            "SHOULD",
+            &["R7643-7-27", "R7644-3.3-10", "R7643-7-16"],
+            rt,
+            json!([dup]),
+            fixture,
+            Some("caseExact false: values that differ only in case are the same value (RFC 7643 §2.1, §7).".into()),
+            json!({"u": "{{unique}}"}),
+        ));
+    }
+    if writable && a.kind == AttrType::Reference && !a.multi_valued {
+        out.extend(case_with_vars(
+            format!("{base}.reference-format"),
+            format!("A {} whose reference {} is not a URI is refused with 400", rt.name, p.path),
+            "SHOULD",
+            &["R7643-2.3.7-02", "R7644-3.12-05"],
+            rt,
+            json!([{"method": "POST", "path": ep, "body": body(rt, core, name_attr, Some((&p, json!("not a uri {{unique}}")))),
+                    "expect": {"status": 400, "body": {"": {"schema": "error"}}}}]),
+            no_fixtures.clone(),
+            Some("RFC 7643 §2.3.7: the value MUST be an absolute or relative URI; a value with spaces is neither. RFC 7644 Table 8: 400 for a request that violates schema.".into()),
+            json!({}),
+        ));
+    }
+    if writable {
+        out.extend(canonical_cases(rt, core, name_attr, &p, &base, a));
+    }
     if a.case_exact
         && a.kind == AttrType::String
         && writable
@@ -432,6 +475,96 @@ fn cases_for(
             None,
             vars.clone(),
         ));
+    }
+    out
+}
+
+/// Every declared canonical value is accepted and returned (RFC 7643 §7):
+/// for a single-valued attribute one resource per value; for a sub-attribute
+/// of a multi-valued complex attribute one resource with a value of each.
+fn canonical_cases(
+    rt: &ResourceType,
+    core: &Schema,
+    name_attr: &Attribute,
+    p: &Place,
+    base: &str,
+    a: &Attribute,
+) -> Vec<Case> {
+    let ep = format!("{{{{endpoint/{}}}}}", rt.name);
+    let get = |name: &str, matchers: Value| json!({"method": "GET", "path": format!("{ep}/{{{{{name}/id}}}}"), "expect": {"status": 200, "body": matchers}});
+    let note = Some("RFC 7643 §7: canonicalValues are the values the service provider suggests; a declared value the server refuses or drops makes the declaration untrue.".into());
+    let mut out = vec![];
+    if a.canonical_values.len() > 1 && a.kind != AttrType::Complex && !a.multi_valued {
+        let mut steps = vec![];
+        for (i, v) in a.canonical_values.iter().enumerate() {
+            let name = format!("created{i}");
+            steps.push(json!({"name": name, "method": "POST", "path": ep, "body": body(rt, core, name_attr, Some((p, v.clone()))), "expect": {"status": [200, 201]}}));
+            let m = match v {
+                Value::String(s) if !a.case_exact => json!({"equals_ignore_case": s}),
+                _ => json!({"equals": v}),
+            };
+            steps.push(get(&name, json!({ p.pointer.clone(): m })));
+        }
+        out.extend(case_with_vars(
+            format!("{base}.canonical-values"),
+            format!(
+                "Each canonical value of {} {} is accepted and returned",
+                rt.name, p.path
+            ),
+            "MAY",
+            &["R7643-7-10"],
+            rt,
+            Value::Array(steps),
+            json!({}),
+            note.clone(),
+            json!({}),
+        ));
+    }
+    if a.kind == AttrType::Complex && a.multi_valued {
+        for sub in a.sub_attributes.iter().filter(|s| {
+            s.canonical_values.len() > 1
+                && matches!(s.mutability, Mutability::ReadWrite | Mutability::Immutable)
+        }) {
+            let mut items = vec![];
+            let mut steps = vec![];
+            for (i, v) in sub.canonical_values.iter().enumerate() {
+                let mut item = sample(a, false)[0].clone();
+                let reference = a
+                    .sub_attribute("value")
+                    .is_some_and(|v| v.kind == AttrType::Reference);
+                if let Some(Value::String(s)) = item.get_mut("value") {
+                    // Distinct values, each still of the value's format.
+                    *s = if reference {
+                        format!("{s}?c={i}")
+                    } else {
+                        format!("c{i}.{s}")
+                    };
+                }
+                item[&sub.name] = v.clone();
+                items.push(item);
+            }
+            steps.push(json!({"name": "created", "method": "POST", "path": ep, "body": body(rt, core, name_attr, Some((p, Value::Array(items.clone())))), "expect": {"status": [200, 201]}}));
+            for v in &sub.canonical_values {
+                steps.push(get(
+                    "created",
+                    json!({ p.pointer.clone(): {"contains": { sub.name.clone(): v }} }),
+                ));
+            }
+            out.extend(case_with_vars(
+                format!("{base}.{}.canonical-values", sub.name),
+                format!(
+                    "Each canonical {}.{} of a {} is accepted and returned",
+                    p.path, sub.name, rt.name
+                ),
+                "MAY",
+                &["R7643-7-10", "R7643-2.4-09"],
+                rt,
+                Value::Array(steps),
+                json!({}),
+                note.clone(),
+                json!({}),
+            ));
+        }
     }
     out
 }

@@ -89,6 +89,22 @@ impl Attribute {
     }
 }
 
+/// Whether `s` is a URI reference (RFC 3986 §4.1), as reference values must
+/// be (RFC 7643 §2.3.7): no spaces, controls or characters outside the URI
+/// set, and `%` only before two hex digits. Non-ASCII letters pass (IRIs).
+pub fn is_uri_reference(s: &str) -> bool {
+    let b = s.as_bytes();
+    !s.is_empty()
+        && s.char_indices().all(|(i, c)| match c {
+            '%' => b
+                .get(i + 1..i + 3)
+                .is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)),
+            c if c.is_ascii_alphanumeric() => true,
+            c if c.is_ascii() => "-._~:/?#[]@!$&'()*+,;=".contains(c),
+            c => !c.is_control() && !c.is_whitespace(),
+        })
+}
+
 /// A schema resource (RFC 7643 §7).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -146,6 +162,31 @@ pub fn core_schemas() -> Vec<Schema> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn uri_references() {
+        for ok in [
+            "https://example.com/a?b=c#d",
+            "../Users/1",
+            "urn:x:y",
+            "mailto:a@b",
+            "caf%C3%A9",
+            "/ü",
+        ] {
+            assert!(is_uri_reference(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "not a uri",
+            "http://exa mple.com",
+            "a<b>",
+            "100%",
+            "%zz",
+            "tab\there",
+        ] {
+            assert!(!is_uri_reference(bad), "{bad}");
+        }
+    }
     use crate::scim::urn;
 
     #[test]

@@ -101,6 +101,8 @@ bugs! {
     WriteOnlyReturned = "write-only-returned", "schema", "writeOnly attributes (returned never) are returned";
     ReturnedRequestAlways = "returned-request-always", "schema", "attributes declared returned \"request\" are returned by default";
     CustomUniquenessIgnored = "custom-uniqueness-ignored", "schema", "uniqueness \"server\" is enforced on userName only, not on extension attributes";
+    ReferenceUnchecked = "reference-unchecked", "schema", "reference values that are not URIs are accepted";
+    CanonicalValuesStale = "canonical-values-stale", "schema", "only the first declared canonical value of an attribute is accepted; the others answer 400";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";

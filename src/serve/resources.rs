@@ -131,6 +131,8 @@ fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, 
         types: !app.bug(Bug::TypesNotValidated),
         schemas: !app.bug(Bug::SchemasNotRequired),
         read_only: !app.bug(Bug::ReadOnlyStored),
+        references: !app.bug(Bug::ReferenceUnchecked),
+        canonical_first_only: app.bug(Bug::CanonicalValuesStale),
     };
     let mut input = validate::input(kind, body, &super::store::schemas(), strict)
         .map_err(|r| reject(app, r))?;

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::store::Kind;
+use crate::scim::schema::is_uri_reference;
 use crate::scim::{AttrType, Attribute, Mutability, Schema};
 
 /// A rejected body: (status, scimType, detail).
@@ -17,6 +18,10 @@ pub struct Strictness {
     pub schemas: bool,
     /// Drop readOnly values sent by the client (RFC 7644 §3.3).
     pub read_only: bool,
+    /// Refuse reference values that are not URIs (RFC 7643 §2.3.7).
+    pub references: bool,
+    /// Accept only the first declared canonical value (a bug, never correct).
+    pub canonical_first_only: bool,
 }
 
 #[cfg(test)]
@@ -26,6 +31,8 @@ impl Strictness {
         types: true,
         schemas: true,
         read_only: true,
+        references: true,
+        canonical_first_only: false,
     };
 }
 
@@ -81,6 +88,22 @@ fn check_value(
                 "invalidValue",
                 format!("{path} must be of type {}", t.as_str().unwrap_or("?")),
             ));
+        }
+        if strict.references
+            && attr.kind == AttrType::Reference
+            && !item.as_str().is_some_and(is_uri_reference)
+        {
+            return Err((
+                400,
+                "invalidValue",
+                format!("{path} must be a URI (RFC 7643 §2.3.7)"),
+            ));
+        }
+        if strict.canonical_first_only
+            && attr.canonical_values.len() > 1
+            && attr.canonical_values[1..].contains(item)
+        {
+            return Err((400, "invalidValue", format!("{path}: unsupported value")));
         }
         if attr.kind == AttrType::Complex {
             kept.push(Value::Object(check_object(
