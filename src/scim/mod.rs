@@ -2,6 +2,8 @@
 
 pub mod filter;
 pub mod message;
+pub mod patch;
+pub mod path;
 pub mod schema;
 pub mod urn;
 

@@ -89,10 +89,38 @@ impl<'s> Evaluator<'s> {
         Evaluator { core, extensions }
     }
 
+    /// The schema of the resource type's core attributes.
+    pub fn core(&self) -> &'s Schema {
+        self.core
+    }
+
     /// Whether `resource` matches; an error means the filter is invalid here.
     pub fn matches(&self, filter: &Filter, resource: &Value) -> Result<bool, EvalError> {
         self.check(filter, None)?;
         Ok(self.eval(filter, resource, None))
+    }
+
+    /// The definitions an attribute path names: the extension URN holding
+    /// the attribute (None for the core schema and common attributes), the
+    /// attribute, and the sub-attribute when the path names one.
+    pub fn lookup(
+        &self,
+        p: &AttrPath,
+    ) -> Result<(Option<&'s str>, &'s Attribute, Option<&'s Attribute>), EvalError> {
+        let r = self.resolve(p, None)?;
+        Ok((r.container, r.attr, p.sub.as_ref().and(r.sub)))
+    }
+
+    /// Whether one value of the multi-valued `parent` matches a value filter
+    /// (`emails[type eq "work"]`); an error means the filter is invalid there.
+    pub fn matches_element(
+        &self,
+        filter: &Filter,
+        parent: &'s Attribute,
+        element: &Value,
+    ) -> Result<bool, EvalError> {
+        self.check(filter, Some(parent))?;
+        Ok(self.eval(filter, element, Some(parent)))
     }
 
     /// Checks a filter against the schema without data.

@@ -8,6 +8,6 @@ mod parse;
 mod sort;
 
 pub use ast::{AttrPath, CompValue, CompareOp, Filter, Span};
-pub use eval::{EvalError, Evaluator};
+pub use eval::{parse_time, EvalError, Evaluator};
 pub use parse::{parse, parse_attr_path, FilterError};
 pub use sort::{order, SortKey};
