@@ -161,7 +161,7 @@ mod tests {
         assert_eq!(differences(user, &[], &e, &a), vec![]);
         let a2 = json!({"id": "1", "userName": "bjensen", "emails": [{"value": "a@x", "type": "home", "primary": true}, {"value": "b@x"}], "title": "x"});
         let d: Vec<String> = differences(user, &[], &e, &a2).into_iter().map(|d| d.path).collect();
-        assert_eq!(d, vec!["emails", "title"]);
+        assert_eq!(d, vec!["title", "emails"]);
         let ge = json!({"id": "g", "displayName": "G", "members": [{"value": "u1"}]});
         let ga = json!({"id": "g", "displayName": "G", "members": [{"value": "u1", "$ref": "https://x/Users/u1", "type": "User", "display": "U"}]});
         assert_eq!(differences(group, &[], &ge, &ga), vec![]);
