@@ -205,6 +205,7 @@ impl CaseRun<'_, '_> {
                 Step::Http(h) => self.http_step(i + 1, h).await?,
                 Step::Check(c) => self.check_step(i + 1, c).await?,
                 Step::Query(q) => self.query_step(i + 1, q).await?,
+                Step::Patch(p) => self.patch_step(i + 1, p).await?,
             }
         }
         Ok(())
@@ -224,7 +225,7 @@ impl CaseRun<'_, '_> {
     }
 
     /// A request target as a path relative to the base URL, without a trailing slash.
-    fn relative(&self, target: &str) -> String {
+    pub(super) fn relative(&self, target: &str) -> String {
         let base = self.ctx.client.base_url().as_str().trim_end_matches('/');
         let path = target.strip_prefix(base).unwrap_or(target);
         format!("/{}", path.trim_matches('/'))
@@ -267,7 +268,7 @@ impl CaseRun<'_, '_> {
     }
 
     /// Refuses to modify a resource the run did not create.
-    fn guard(&self, method: &str, target: &str) -> Result<(), Stop> {
+    pub(super) fn guard(&self, method: &str, target: &str) -> Result<(), Stop> {
         if !matches!(method, "PUT" | "PATCH" | "DELETE") {
             return Ok(());
         }

@@ -6,6 +6,7 @@ pub mod derive;
 pub mod exec;
 pub mod expect;
 pub mod ledger;
+mod patch;
 pub mod plan;
 mod population;
 mod query;

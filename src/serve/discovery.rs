@@ -35,7 +35,7 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
     let mut spc = json!({
         "schemas": [schema],
         "documentationUri": "https://example.invalid/scimitar",
-        "patch": {"supported": false},
+        "patch": {"supported": !app.bug(Bug::UnsupportedPatch400)},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": MAX_RESULTS},
         "changePassword": {"supported": false},

@@ -5,6 +5,7 @@ pub mod bugs;
 mod discovery;
 mod listing;
 mod oauth;
+mod patch;
 mod project;
 mod query;
 mod resources;

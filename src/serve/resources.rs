@@ -52,14 +52,11 @@ pub fn routes(kind: Kind) -> Router<App> {
                 },
             )
             .delete(move |s: State<App>, h: HeaderMap, p: Path<String>| remove(s, h, p, kind))
-            .patch(move |s: State<App>| async move {
-                let status = if s.0.bug(Bug::UnsupportedPatch400) {
-                    StatusCode::BAD_REQUEST
-                } else {
-                    StatusCode::NOT_IMPLEMENTED
-                };
-                error(&s.0, status, None, "PATCH is not supported")
-            }),
+            .patch(
+                move |s: State<App>, h: HeaderMap, p: Path<String>, q: Params, b: Bytes| {
+                    super::patch::patch(s, h, p, q, b, kind)
+                },
+            ),
         )
 }
 
@@ -95,7 +92,7 @@ pub async fn not_found(State(app): State<App>) -> Response {
     error(&app, StatusCode::NOT_FOUND, None, "no such endpoint")
 }
 
-fn now() -> String {
+pub(super) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -125,7 +122,12 @@ fn reject(app: &App, (status, scim_type, detail): validate::Rejection) -> Respon
 }
 
 /// Prepares validated input: member checks and the bugs that drop data.
-fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, Response> {
+pub(super) fn prepare(
+    app: &App,
+    store: &Store,
+    kind: Kind,
+    body: &Value,
+) -> Result<Input, Response> {
     let strict = validate::Strictness {
         required: !app.bug(Bug::RequiredNotEnforced),
         types: !app.bug(Bug::TypesNotValidated),
@@ -178,7 +180,7 @@ fn prepare(app: &App, store: &Store, kind: Kind, body: &Value) -> Result<Input, 
 }
 
 /// A single resource response with its ETag and Content-Location.
-fn resource_response(
+pub(super) fn resource_response(
     app: &App,
     store: &Store,
     entry: &Entry,
@@ -315,13 +317,13 @@ fn create_now(
 }
 
 /// Finds a live resource (or a soft-deleted one under that bug).
-fn find<'s>(app: &App, store: &'s Store, kind: Kind, id: &str) -> Option<&'s Entry> {
+pub(super) fn find<'s>(app: &App, store: &'s Store, kind: Kind, id: &str) -> Option<&'s Entry> {
     store
         .get(kind, id)
         .filter(|e| !e.deleted || app.bug(Bug::SoftDelete))
 }
 
-fn missing(app: &App, kind: Kind, id: &str) -> Response {
+pub(super) fn missing(app: &App, kind: Kind, id: &str) -> Response {
     error(
         app,
         StatusCode::NOT_FOUND,
@@ -330,7 +332,11 @@ fn missing(app: &App, kind: Kind, id: &str) -> Response {
     )
 }
 
-fn precondition_failed(app: &App, headers: &HeaderMap, entry: &Entry) -> Option<Response> {
+pub(super) fn precondition_failed(
+    app: &App,
+    headers: &HeaderMap,
+    entry: &Entry,
+) -> Option<Response> {
     if app.bug(Bug::IfMatchIgnored) {
         return None;
     }

@@ -73,7 +73,29 @@ pub struct Fixture {
 pub enum Step {
     Check(CheckStep),
     Query(Box<QueryStep>),
+    Patch(Box<PatchStep>),
     Http(Box<HttpStep>),
+}
+
+/// A PATCH whose result the reference applier computes: the server's
+/// resource afterwards must equal the applier's, or both must refuse.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchStep {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The resource type patched.
+    pub patch: String,
+    /// The variable holding the resource (created earlier in the case).
+    pub target: String,
+    /// The `Operations` array, templated.
+    pub operations: Value,
+    /// Query parameters (`attributes`, `excludedAttributes`).
+    #[serde(default)]
+    pub query: std::collections::BTreeMap<String, Value>,
+    /// What the suite author expects: `ok`, or the scimType of the refusal.
+    /// The applier must agree, so a suite mistake shows as an error.
+    pub expect: String,
 }
 
 /// A query whose expected answer the reference evaluator computes.
@@ -212,6 +234,7 @@ impl Case {
     pub fn fixture_types(&self) -> impl Iterator<Item = &str> {
         let queried = self.steps.iter().filter_map(|s| match s {
             Step::Query(q) => Some(q.query.as_str()),
+            Step::Patch(p) => Some(p.patch.as_str()),
             _ => None,
         });
         self.fixtures

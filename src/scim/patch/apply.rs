@@ -77,7 +77,9 @@ pub(super) fn unassigned(v: &Value) -> bool {
 /// sub-attribute, `primary: false` as absent.
 pub(super) fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) if !attr.case_exact => x.to_lowercase() == y.to_lowercase(),
+        (Value::String(x), Value::String(y)) if !attr.case_exact => {
+            x.to_lowercase() == y.to_lowercase()
+        }
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Array(x), Value::Array(y)) => {
             x.len() == y.len() && x.iter().all(|i| y.iter().any(|j| same(attr, i, j)))
@@ -87,7 +89,10 @@ pub(super) fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
                 o.as_object()
                     .into_iter()
                     .flatten()
-                    .filter(|(k, v)| !unassigned(v) && !(k.eq_ignore_ascii_case("primary") && **v == Value::Bool(false)))
+                    .filter(|(k, v)| {
+                        !unassigned(v)
+                            && !(k.eq_ignore_ascii_case("primary") && **v == Value::Bool(false))
+                    })
                     .map(|(k, _)| k.to_lowercase())
                     .collect()
             };
@@ -232,7 +237,11 @@ impl<'s> Applier<'s> {
     }
 
     /// Applies parsed operations, in order, all or none.
-    pub fn apply_operations(&self, resource: &Value, ops: &[Operation]) -> Result<Applied, PatchError> {
+    pub fn apply_operations(
+        &self,
+        resource: &Value,
+        ops: &[Operation],
+    ) -> Result<Applied, PatchError> {
         let mut work = resource.clone();
         if !work.is_object() {
             return Err(err(&[], "the resource is not a JSON object"));
@@ -254,7 +263,9 @@ impl<'s> Applier<'s> {
     /// Lists an extension's URN in `schemas` while the resource holds any of
     /// its attributes, and only then.
     fn settle_schemas(&self, work: &mut Value) {
-        let Some(obj) = work.as_object_mut() else { return };
+        let Some(obj) = work.as_object_mut() else {
+            return;
+        };
         for ext in &self.extensions {
             let holds = obj
                 .iter()
@@ -285,14 +296,24 @@ impl<'s> Applier<'s> {
             Some(path) => self.at_path(work, op.op, path, op.value.as_ref(), tolerated),
             None => {
                 // add or replace without a path: the value holds attributes.
-                let value = op.value.as_ref().and_then(Value::as_object).ok_or_else(|| {
-                    err(
-                        &["invalidValue", "invalidSyntax"],
-                        format!("{} without a path needs an object of attributes", op.op.as_str()),
-                    )
-                })?;
+                let value = op
+                    .value
+                    .as_ref()
+                    .and_then(Value::as_object)
+                    .ok_or_else(|| {
+                        err(
+                            &["invalidValue", "invalidSyntax"],
+                            format!(
+                                "{} without a path needs an object of attributes",
+                                op.op.as_str()
+                            ),
+                        )
+                    })?;
                 for (k, v) in value {
-                    let ext = self.extensions.iter().find(|s| s.id.eq_ignore_ascii_case(k));
+                    let ext = self
+                        .extensions
+                        .iter()
+                        .find(|s| s.id.eq_ignore_ascii_case(k));
                     let core = self.core_id().eq_ignore_ascii_case(k);
                     if let (Some(inner), true) = (v.as_object(), ext.is_some() || core) {
                         let urn = ext.map_or(self.core_id(), |s| s.id.as_str());
@@ -337,18 +358,27 @@ impl<'s> Applier<'s> {
             .map_err(|e| err(&["invalidPath", "noTarget"], e.to_string()))?;
         let sub = match (&path.sub, sub) {
             (Some(s), _) => Some(attr.sub_attribute(s).ok_or_else(|| {
-                err(&["invalidPath", "noTarget"], format!("unknown attribute `{path}`"))
+                err(
+                    &["invalidPath", "noTarget"],
+                    format!("unknown attribute `{path}`"),
+                )
             })?),
             (None, s) => s,
         };
         if path.filter.is_some() && !(attr.multi_valued && attr.kind == AttrType::Complex) {
             return Err(err(
                 &["invalidPath", "invalidFilter"],
-                format!("`{}` is not multi-valued complex and takes no value filter", path.attr),
+                format!(
+                    "`{}` is not multi-valued complex and takes no value filter",
+                    path.attr
+                ),
             ));
         }
         if attr.name == "schemas" {
-            return Err(err(&[], "PATCH on schemas is not supported by the reference applier"));
+            return Err(err(
+                &[],
+                "PATCH on schemas is not supported by the reference applier",
+            ));
         }
         Ok(Target {
             container,
@@ -447,10 +477,9 @@ impl<'s> Applier<'s> {
                 *current = Some(Value::Array(items));
                 return match kind {
                     // RFC 7644 §3.5.2.3 (replace) names noTarget; §3.5.2.1 (add) is silent.
-                    OpKind::Replace | OpKind::Add => Err(err(
-                        &["noTarget"],
-                        format!("`{shown}` matches no value"),
-                    )),
+                    OpKind::Replace | OpKind::Add => {
+                        Err(err(&["noTarget"], format!("`{shown}` matches no value")))
+                    }
                     OpKind::Remove => Ok(Change::NoTarget),
                 };
             }
@@ -517,7 +546,10 @@ impl<'s> Applier<'s> {
             (_, Some(sub)) => {
                 if attr.multi_valued {
                     if current.is_none() {
-                        return Err(err(&["noTarget"], format!("`{shown}`: {} has no values", attr.name)));
+                        return Err(err(
+                            &["noTarget"],
+                            format!("`{shown}`: {} has no values", attr.name),
+                        ));
                     }
                     for_each_value(current, |item| {
                         if let Some(o) = item.as_object_mut() {
@@ -606,7 +638,12 @@ fn for_each_value(current: &mut Option<Value>, mut f: impl FnMut(&mut Value)) {
 /// RFC 7643 §7 and RFC 7644 §3.5.2.2: a change to a readOnly attribute, to
 /// an immutable one that had a value, or one leaving a required attribute
 /// unassigned is refused with `mutability`.
-fn check_mutability(t: &Target, was: Option<&Value>, after: Option<&Value>, path: &str) -> Result<(), PatchError> {
+fn check_mutability(
+    t: &Target,
+    was: Option<&Value>,
+    after: Option<&Value>,
+    path: &str,
+) -> Result<(), PatchError> {
     let refuse = |why: &str| Err(err(&["mutability"], format!("{path}: {why}")));
     if t.attr.mutability == Mutability::ReadOnly {
         return refuse("the attribute is readOnly");
@@ -620,13 +657,17 @@ fn check_mutability(t: &Target, was: Option<&Value>, after: Option<&Value>, path
     if let Some(sub) = t.sub {
         let subs = |v: Option<&Value>| -> Vec<Value> {
             match v {
-                Some(Value::Array(items)) => items.iter().filter_map(|i| key(i, &sub.name).cloned()).collect(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(|i| key(i, &sub.name).cloned())
+                    .collect(),
                 Some(v) => key(v, &sub.name).cloned().into_iter().collect(),
                 None => vec![],
             }
         };
         let (old, new) = (subs(was), subs(after));
-        let sub_changed = old.len() != new.len() || old.iter().zip(&new).any(|(a, b)| !same(sub, a, b));
+        let sub_changed =
+            old.len() != new.len() || old.iter().zip(&new).any(|(a, b)| !same(sub, a, b));
         if sub_changed {
             if sub.mutability == Mutability::ReadOnly {
                 return refuse("the sub-attribute is readOnly");

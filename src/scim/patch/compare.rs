@@ -33,7 +33,12 @@ fn assigned(v: Option<&Value>) -> Option<&Value> {
 }
 
 /// The differences between the expected and the actual resource.
-pub fn differences(core: &Schema, extensions: &[&Schema], expected: &Value, actual: &Value) -> Vec<Difference> {
+pub fn differences(
+    core: &Schema,
+    extensions: &[&Schema],
+    expected: &Value,
+    actual: &Value,
+) -> Vec<Difference> {
     let mut out = vec![];
     let (e, a) = (key(expected, "id"), key(actual, "id"));
     if e != a {
@@ -47,12 +52,24 @@ pub fn differences(core: &Schema, extensions: &[&Schema], expected: &Value, actu
     for ext in extensions {
         let (e, a) = (key(expected, &ext.id), key(actual, &ext.id));
         let null = Value::Null;
-        compare_attrs(&ext.attributes, &format!("{}:", ext.id), e.unwrap_or(&null), a.unwrap_or(&null), &mut out);
+        compare_attrs(
+            &ext.attributes,
+            &format!("{}:", ext.id),
+            e.unwrap_or(&null),
+            a.unwrap_or(&null),
+            &mut out,
+        );
     }
     out
 }
 
-fn compare_attrs(defs: &[Attribute], prefix: &str, expected: &Value, actual: &Value, out: &mut Vec<Difference>) {
+fn compare_attrs(
+    defs: &[Attribute],
+    prefix: &str,
+    expected: &Value,
+    actual: &Value,
+    out: &mut Vec<Difference>,
+) {
     for def in defs.iter().filter(|d| compared(d)) {
         let e = assigned(key(expected, &def.name));
         let a = assigned(key(actual, &def.name));
@@ -124,7 +141,9 @@ fn one_value(def: &Attribute, e: &Value, a: &Value) -> bool {
         v.as_object()
             .into_iter()
             .flatten()
-            .filter(|(k, v)| !unassigned(v) && !(k.eq_ignore_ascii_case("primary") && **v == Value::Bool(false)))
+            .filter(|(k, v)| {
+                !unassigned(v) && !(k.eq_ignore_ascii_case("primary") && **v == Value::Bool(false))
+            })
             .map(|(k, _)| k.to_lowercase())
             .collect()
     };
@@ -137,9 +156,7 @@ fn one_value(def: &Attribute, e: &Value, a: &Value) -> bool {
             (None, x, y) => x == y || y.is_some(),
             _ => true,
         }
-    }) && an
-        .iter()
-        .all(|n| en.contains(n) || server_may_add(def, n))
+    }) && an.iter().all(|n| en.contains(n) || server_may_add(def, n))
 }
 
 #[cfg(test)]
@@ -160,12 +177,16 @@ mod tests {
                        "meta": {"version": "2"}, "groups": [{"value": "g"}], "nickName": []});
         assert_eq!(differences(user, &[], &e, &a), vec![]);
         let a2 = json!({"id": "1", "userName": "bjensen", "emails": [{"value": "a@x", "type": "home", "primary": true}, {"value": "b@x"}], "title": "x"});
-        let d: Vec<String> = differences(user, &[], &e, &a2).into_iter().map(|d| d.path).collect();
+        let d: Vec<String> = differences(user, &[], &e, &a2)
+            .into_iter()
+            .map(|d| d.path)
+            .collect();
         assert_eq!(d, vec!["title", "emails"]);
         let ge = json!({"id": "g", "displayName": "G", "members": [{"value": "u1"}]});
         let ga = json!({"id": "g", "displayName": "G", "members": [{"value": "u1", "$ref": "https://x/Users/u1", "type": "User", "display": "U"}]});
         assert_eq!(differences(group, &[], &ge, &ga), vec![]);
-        let ga2 = json!({"id": "g", "displayName": "G", "members": [{"value": "u1"}, {"value": "u1"}]});
+        let ga2 =
+            json!({"id": "g", "displayName": "G", "members": [{"value": "u1"}, {"value": "u1"}]});
         assert_eq!(differences(group, &[], &ge, &ga2).len(), 1);
     }
 }

@@ -128,7 +128,10 @@ fn operation(o: &Value) -> Result<Operation, PatchError> {
     if !o.is_object() {
         return Err(PatchError::new(SYNTAX, "an operation must be an object"));
     }
-    let op = match member(o, "op").and_then(Value::as_str).map(str::to_ascii_lowercase) {
+    let op = match member(o, "op")
+        .and_then(Value::as_str)
+        .map(str::to_ascii_lowercase)
+    {
         Some(s) if s == "add" => OpKind::Add,
         Some(s) if s == "remove" => OpKind::Remove,
         Some(s) if s == "replace" => OpKind::Replace,
@@ -173,12 +176,30 @@ mod request_tests {
         assert_eq!(ops[0].op, OpKind::Replace);
         assert_eq!(ops[1].path.as_ref().unwrap().to_string(), "nickName");
         for (body, scim_type) in [
-            (json!({"Operations": [{"op": "add", "value": {}}]}), "invalidSyntax"),
-            (json!({"schemas": [urn::PATCH_OP], "Operations": []}), "invalidSyntax"),
-            (json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "move", "path": "a"}]}), "invalidSyntax"),
-            (json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "remove"}]}), "noTarget"),
-            (json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "add", "path": "a"}]}), "invalidValue"),
-            (json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "add", "path": "a[", "value": 1}]}), "invalidPath"),
+            (
+                json!({"Operations": [{"op": "add", "value": {}}]}),
+                "invalidSyntax",
+            ),
+            (
+                json!({"schemas": [urn::PATCH_OP], "Operations": []}),
+                "invalidSyntax",
+            ),
+            (
+                json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "move", "path": "a"}]}),
+                "invalidSyntax",
+            ),
+            (
+                json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "remove"}]}),
+                "noTarget",
+            ),
+            (
+                json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "add", "path": "a"}]}),
+                "invalidValue",
+            ),
+            (
+                json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "add", "path": "a[", "value": 1}]}),
+                "invalidPath",
+            ),
         ] {
             let e = parse_request(&body).unwrap_err();
             assert!(e.scim_types.contains(&scim_type), "{body}: {e}");
