@@ -54,6 +54,10 @@ pub struct CaseOutcome {
     pub id: String,
     pub title: String,
     pub area: String,
+    /// The identity-provider dialect a case checks; its failures are
+    /// interoperability failures and fail the run whatever its level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
     pub level: Level,
     pub requirements: Vec<String>,
     /// RFC sections of the requirements, e.g. `RFC 7644 §3.3`.
@@ -83,7 +87,7 @@ impl CaseOutcome {
     /// Errored cases count: a gate cannot pass on cases that did not run.
     pub fn fails_run(&self, fail_on: Level) -> bool {
         match self.status {
-            Status::Failed => !self.warning && self.level <= fail_on,
+            Status::Failed => !self.warning && (self.level <= fail_on || self.profile.is_some()),
             Status::Errored => true,
             Status::Passed | Status::Skipped => false,
         }

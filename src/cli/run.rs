@@ -62,6 +62,10 @@ pub struct SelectArgs {
     /// Only cases whose id contains this text (repeatable).
     #[arg(long = "case", value_name = "TEXT")]
     pub cases: Vec<String>,
+    /// Also run the cases of an identity provider's dialect (repeatable):
+    /// entra or okta. Strict RFC cases always run.
+    #[arg(long = "profile", value_name = "PROFILE", value_parser = ["rfc", "entra", "okta"])]
+    pub profiles: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -89,6 +93,7 @@ fn cases(select: &SelectArgs) -> Result<Vec<Case>, i32> {
     let selection = Selection {
         areas: select.areas.clone(),
         ids: select.cases.clone(),
+        profiles: select.profiles.clone(),
     };
     let chosen = selection.apply(all);
     let derived_only = select.areas.iter().all(|a| a == "schema") && !select.areas.is_empty();
@@ -254,6 +259,7 @@ async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i3
     let selection = Selection {
         areas: args.select.areas.clone(),
         ids: args.select.cases.clone(),
+        profiles: args.select.profiles.clone(),
     };
     let mut cases = cases.to_vec();
     if args.select.suites.is_empty() {

@@ -31,6 +31,7 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         if show {
             let tag = match (case.status, case.warning) {
                 (Status::Failed, true) => "WARN",
+                (Status::Failed, false) if case.profile.is_some() => "INTEROP FAIL",
                 (Status::Failed, false) => "FAIL",
                 (Status::Errored, _) => "ERROR",
                 _ => "SKIP",
@@ -69,7 +70,12 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
 pub fn summary_table(report: &RunReport) -> String {
     let mut rows: BTreeMap<(String, Level), Row> = BTreeMap::new();
     for c in &report.cases {
-        let row = rows.entry((c.area.clone(), c.level)).or_default();
+        // Interoperability cases count apart from RFC conformance.
+        let area = match &c.profile {
+            Some(p) => format!("{} ({p} dialect)", c.area),
+            None => c.area.clone(),
+        };
+        let row = rows.entry((area, c.level)).or_default();
         match (c.status, c.warning) {
             (Status::Passed, _) => row.passed += 1,
             (Status::Failed, true) => row.warned += 1,

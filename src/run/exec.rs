@@ -112,6 +112,7 @@ pub fn blank_outcome(case: &Case) -> CaseOutcome {
         id: case.id.clone(),
         title: case.title.clone(),
         area: case.area.clone(),
+        profile: case.profile.clone(),
         level: case.level,
         requirements: case.requirements.clone(),
         sections,

@@ -123,6 +123,12 @@ bugs! {
     PatchComplexReplaceClears = "patch-complex-replace-clears", "patch", "replace of a complex attribute clears the sub-attributes the value leaves out";
     PatchUrnPathRefused = "patch-urn-path-refused", "patch", "URN-qualified paths (extension attributes) answer 400 invalidPath";
     PatchRemoveWithoutPathOk = "patch-remove-without-path-ok", "patch", "remove without a path answers 200 instead of 400 noTarget";
+    PatchFilteredAddRefused = "patch-filtered-add-refused", "patch", "add through a value filter that matches nothing answers 400 noTarget instead of adding the value (Entra ID sends these)";
+    PatchRemoveValueRemovesAll = "patch-remove-value-removes-all", "patch", "remove with path members and a list of values (as Entra ID sends) removes every member";
+    PatchNullRefRefused = "patch-null-ref-refused", "patch", "values with a null sub-attribute (\"$ref\": null, as Entra ID sends) are refused";
+    PatchSameReadOnlyRefused = "patch-same-read-only-refused", "patch", "a path-less replace that repeats the resource's own id (as Okta sends) is refused with 400 mutability";
+    PatchPathlessIgnored = "patch-pathless-ignored", "patch", "add and replace without a path answer success and change nothing";
+    PatchBadOperationsSkipped = "patch-bad-operations-skipped", "patch", "operations that cannot be read (unknown op, no value, malformed path) are skipped and the request succeeds";
     PatchResponseStale = "patch-response-stale", "patch", "the 200 response carries the resource as it was before the PATCH";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";

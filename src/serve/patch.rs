@@ -61,6 +61,11 @@ pub async fn patch(
     if let Some(r) = refused_shapes(&app, &body) {
         return r;
     }
+    let body = if app.bug(Bug::PatchBadOperationsSkipped) {
+        readable_only(body)
+    } else {
+        body
+    };
     let ops = match parse_request(&body) {
         Ok(ops) => ops,
         Err(e) if app.bug(Bug::PatchRemoveWithoutPathOk) && e.scim_types == ["noTarget"] => {
@@ -95,6 +100,15 @@ pub async fn patch(
     for op in &ops {
         let before = current.clone();
         match applier.apply_operations(&current, std::slice::from_ref(op)) {
+            Ok(done)
+                if app.bug(Bug::PatchFilteredAddRefused) && grew(op, &before, &done.resource) =>
+            {
+                failure = Some(PatchError::new(
+                    &["noTarget"],
+                    "the value filter matches no value",
+                ));
+                break;
+            }
             Ok(done) => current = bend_result(&app, &before, op, done.resource),
             Err(e) if app.bug(Bug::PatchNoMatchAppends) && e.scim_types == ["noTarget"] => {
                 match applier.apply_operations(&current, &[as_append(op)]) {
@@ -167,12 +181,60 @@ fn refused_shapes(app: &App, body: &Value) -> Option<Response> {
         if app.bug(Bug::PatchStringBoolRefused) && has_bool_string(o.get("value")) {
             return bad("invalidValue", "a boolean must be true or false");
         }
+        if app.bug(Bug::PatchNullRefRefused) && has_null(o.get("value")) {
+            return bad("invalidValue", "null is not a value");
+        }
+        let pathless_id =
+            o.get("path").is_none() && o.get("value").and_then(|v| v.get("id")).is_some();
+        if app.bug(Bug::PatchSameReadOnlyRefused) && pathless_id {
+            return bad("mutability", "id is readOnly");
+        }
         let path = o.get("path").and_then(Value::as_str).unwrap_or("");
         if app.bug(Bug::PatchUrnPathRefused) && path.to_lowercase().starts_with("urn:") {
             return bad("invalidPath", &format!("unknown path {path:?}"));
         }
     }
     None
+}
+
+fn has_null(v: Option<&Value>) -> bool {
+    match v {
+        Some(Value::Null) => true,
+        Some(Value::Array(a)) => a.iter().any(|v| has_null(Some(v))),
+        Some(Value::Object(o)) => o.values().any(|v| has_null(Some(v))),
+        _ => false,
+    }
+}
+
+/// The body with only the operations that can be read on their own.
+fn readable_only(mut body: Value) -> Value {
+    if let Some(ops) = body.get_mut("Operations").and_then(Value::as_array_mut) {
+        ops.retain(|o| {
+            parse_request(&json!({"schemas": [crate::scim::urn::PATCH_OP], "Operations": [o]}))
+                .is_ok()
+        });
+        if ops.is_empty() {
+            ops.push(json!({"op": "add", "value": {}}));
+        }
+    }
+    body
+}
+
+/// Whether an add through a value filter created a new value.
+fn grew(op: &Operation, before: &Value, after: &Value) -> bool {
+    let Some(p) = op
+        .path
+        .as_ref()
+        .filter(|p| op.op == OpKind::Add && p.filter.is_some())
+    else {
+        return false;
+    };
+    let len = |v: &Value| {
+        v.get(&p.attr.name)
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len)
+    };
+    len(after) > len(before)
 }
 
 fn has_bool_string(v: Option<&Value>) -> bool {
@@ -189,15 +251,22 @@ fn bent_schemas(app: &App, kind: Kind) -> Vec<Schema> {
     let mut schemas = schemas_of(kind);
     for s in &mut schemas {
         for a in &mut s.attributes {
-            if app.bug(Bug::PatchRemoveRequired) {
-                a.required = false;
-            }
-            if app.bug(Bug::PatchImmutableReplace) && a.mutability == Mutability::Immutable {
-                a.mutability = Mutability::ReadWrite;
+            bend_attribute(app, a);
+            for sub in &mut a.sub_attributes {
+                bend_attribute(app, sub);
             }
         }
     }
     schemas
+}
+
+fn bend_attribute(app: &App, a: &mut crate::scim::Attribute) {
+    if app.bug(Bug::PatchRemoveRequired) {
+        a.required = false;
+    }
+    if app.bug(Bug::PatchImmutableReplace) && a.mutability == Mutability::Immutable {
+        a.mutability = Mutability::ReadWrite;
+    }
 }
 
 fn read_only(core: &Schema, exts: &[&Schema], path: &PatchPath) -> bool {
@@ -258,6 +327,12 @@ fn bend_operations(
                         value: None,
                     });
                 }
+            }
+            (None, _) if app.bug(Bug::PatchPathlessIgnored) => continue,
+            (Some(p), OpKind::Remove)
+                if app.bug(Bug::PatchRemoveValueRemovesAll) && p.filter.is_none() =>
+            {
+                op.value = None;
             }
             (None, _) => {
                 if let Some(Value::Object(v)) = &mut op.value {

@@ -33,6 +33,11 @@ pub struct Case {
     pub notes: Option<String>,
     #[serde(default)]
     pub ambiguous: Option<String>,
+    /// The identity provider whose dialect the case checks (`entra`, `okta`);
+    /// such cases run only when that profile is asked for, and a failure is
+    /// an interoperability failure rather than an RFC one.
+    #[serde(default)]
+    pub profile: Option<String>,
     #[serde(default)]
     pub unreachable_by_bugs: Option<String>,
     #[serde(default)]

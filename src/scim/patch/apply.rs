@@ -9,7 +9,7 @@
 use serde_json::{Map, Value};
 
 use super::{parse_request, OpKind, Operation, PatchError};
-use crate::scim::filter::{parse_attr_path, EvalError, Evaluator};
+use crate::scim::filter::{parse_attr_path, CompValue, CompareOp, EvalError, Evaluator, Filter};
 use crate::scim::path::PatchPath;
 use crate::scim::{AttrType, Attribute, Mutability, Schema};
 
@@ -474,9 +474,27 @@ impl<'s> Applier<'s> {
             }
             let mut items = items;
             if hits.is_empty() {
+                if kind == OpKind::Add {
+                    // RFC 7644 §3.5.2.1 is silent here; Entra ID expects a new
+                    // value built from the filter's equalities (an upsert).
+                    if let Some(mut new) = from_equalities(filter) {
+                        match (t.sub, value) {
+                            (Some(sub), v) => {
+                                put(new.as_object_mut().expect("object"), &sub.name, v)
+                            }
+                            (None, v) => merge(&mut new, v),
+                        }
+                        let conformed = conform(attr, &new, shown)?;
+                        items.push(conformed);
+                        let last = items.len() - 1;
+                        settle_primary(&mut items, &[last], shown)?;
+                        *current = Some(Value::Array(items));
+                        return Ok(Change::Done);
+                    }
+                }
                 *current = Some(Value::Array(items));
                 return match kind {
-                    // RFC 7644 §3.5.2.3 (replace) names noTarget; §3.5.2.1 (add) is silent.
+                    // RFC 7644 §3.5.2.3 (replace) names noTarget.
                     OpKind::Replace | OpKind::Add => {
                         Err(err(&["noTarget"], format!("`{shown}` matches no value")))
                     }
@@ -525,6 +543,28 @@ impl<'s> Applier<'s> {
             return Ok(Change::Done);
         }
         match (kind, t.sub) {
+            (OpKind::Remove, None) if attr.multi_valued && value.is_some() => {
+                // RFC 7644 gives remove no value; Entra ID (without
+                // aadOptscim062020) sends the values to remove in it.
+                let listed: Vec<Value> = match value {
+                    Some(Value::Array(a)) => a,
+                    Some(other) => vec![other],
+                    None => vec![],
+                };
+                let Some(Value::Array(items)) = current.take() else {
+                    return Ok(Change::NoTarget);
+                };
+                let before = items.len();
+                let kept: Vec<Value> = items
+                    .into_iter()
+                    .filter(|i| !listed.iter().any(|l| holds(attr, i, l)))
+                    .collect();
+                let removed = kept.len() < before;
+                *current = Some(Value::Array(kept));
+                if !removed {
+                    return Ok(Change::NoTarget);
+                }
+            }
             (OpKind::Remove, None) => {
                 if current.is_none() {
                     return Ok(Change::NoTarget);
@@ -609,6 +649,27 @@ impl<'s> Applier<'s> {
             (_, None) => *current = value,
         }
         Ok(Change::Done)
+    }
+}
+
+/// The value a filter of `a eq "x" and b eq "y"` describes, if it is one.
+fn from_equalities(filter: &Filter) -> Option<Value> {
+    match filter {
+        Filter::Compare(p, CompareOp::Eq, lit) if p.urn.is_none() && p.sub.is_none() => {
+            let v = match lit {
+                CompValue::Str(s) => Value::String(s.clone()),
+                CompValue::Bool(b) => Value::Bool(*b),
+                CompValue::Number(n) => Value::Number(n.clone()),
+                CompValue::Null => return None,
+            };
+            Some(serde_json::json!({ p.name.clone(): v }))
+        }
+        Filter::And(a, b) => {
+            let mut x = from_equalities(a)?;
+            merge(&mut x, from_equalities(b));
+            Some(x)
+        }
+        _ => None,
     }
 }
 
