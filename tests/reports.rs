@@ -10,6 +10,7 @@ fn case(id: &str, area: &str, level: Level, status: Status) -> CaseOutcome {
         id: id.into(),
         title: format!("Title of {id}"),
         area: area.into(),
+        profile: None,
         level,
         requirements: vec!["R7644-3.3-07".into()],
         sections: vec!["RFC 7644 §3.3".into()],
@@ -75,6 +76,14 @@ fn sample() -> RunReport {
     skipped.message = "the server does not advertise `etag.supported`".into();
     let mut errored = case("errors.not-found", "errors", Level::Must, Status::Errored);
     errored.message = "GET /Users/x: no complete response within 30s".into();
+    let mut interop = case(
+        "patch.entra.capitalised-op",
+        "patch",
+        Level::May,
+        Status::Failed,
+    );
+    interop.profile = Some("entra".into());
+    interop.message = "step 1 PATCH /Users/1: status: expected 200 or 204, got 400".into();
     let cases = vec![
         case(
             "discovery.spc.schemas",
@@ -86,6 +95,7 @@ fn sample() -> RunReport {
         warned,
         skipped,
         errored,
+        interop,
     ];
     RunReport {
         tool: "scimitar".into(),
@@ -128,5 +138,13 @@ fn json() {
 fn warnings_and_skips_do_not_fail_the_run_but_errors_do() {
     let r = sample();
     let failing: Vec<&str> = r.failing().map(|c| c.id.as_str()).collect();
-    assert_eq!(failing, ["crud.create.status-201", "errors.not-found"]);
+    // An interoperability failure fails the run whatever its level.
+    assert_eq!(
+        failing,
+        [
+            "crud.create.status-201",
+            "errors.not-found",
+            "patch.entra.capitalised-op"
+        ]
+    );
 }

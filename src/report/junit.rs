@@ -28,11 +28,12 @@ pub fn render(report: &RunReport) -> String {
                 };
                 let mut s = TestCaseStatus::non_success(kind);
                 s.set_message(case.message.as_str());
-                s.set_type(format!(
-                    "{}{}",
-                    case.level,
-                    if case.warning { " (warning)" } else { "" }
-                ));
+                let grade = match (&case.profile, case.warning) {
+                    (_, true) => " (warning)".to_string(),
+                    (Some(p), false) => format!(" (interoperability: {p})"),
+                    (None, false) => String::new(),
+                };
+                s.set_type(format!("{}{grade}", case.level));
                 s.set_description(case_text(case));
                 s
             }
@@ -44,6 +45,9 @@ pub fn render(report: &RunReport) -> String {
         tc.add_property(("level", case.level.as_str()));
         tc.add_property(("requirements", case.requirements.join(" ").as_str()));
         tc.add_property(("sections", case.sections.join(", ").as_str()));
+        if let Some(p) = &case.profile {
+            tc.add_property(("profile", p.as_str()));
+        }
         suites
             .entry(case.area.as_str())
             .or_insert_with(|| TestSuite::new(case.area.as_str()))

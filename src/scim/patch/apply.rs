@@ -72,6 +72,19 @@ pub(super) fn unassigned(v: &Value) -> bool {
     }
 }
 
+/// The lower-cased names of a complex value's assigned sub-attributes;
+/// `primary: false` counts as unassigned (RFC 7643 §2.4).
+pub(super) fn assigned_names(v: &Value) -> Vec<String> {
+    let default_primary =
+        |k: &str, v: &Value| k.eq_ignore_ascii_case("primary") && *v == Value::Bool(false);
+    v.as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, v)| !(unassigned(v) || default_primary(k, v)))
+        .map(|(k, _)| k.to_lowercase())
+        .collect()
+}
+
 /// Two values of one attribute are the same value: strings without case
 /// unless caseExact, numbers by value, complex values sub-attribute by
 /// sub-attribute, `primary: false` as absent.
@@ -85,18 +98,7 @@ pub(super) fn same(attr: &Attribute, a: &Value, b: &Value) -> bool {
             x.len() == y.len() && x.iter().all(|i| y.iter().any(|j| same(attr, i, j)))
         }
         (Value::Object(_), Value::Object(_)) if attr.kind == AttrType::Complex => {
-            let names = |o: &Value| -> Vec<String> {
-                o.as_object()
-                    .into_iter()
-                    .flatten()
-                    .filter(|(k, v)| {
-                        !unassigned(v)
-                            && !(k.eq_ignore_ascii_case("primary") && **v == Value::Bool(false))
-                    })
-                    .map(|(k, _)| k.to_lowercase())
-                    .collect()
-            };
-            let (na, nb) = (names(a), names(b));
+            let (na, nb) = (assigned_names(a), assigned_names(b));
             na.len() == nb.len()
                 && na.iter().all(|n| {
                     let def = attr.sub_attribute(n);

@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use super::apply::{key, same, unassigned};
+use super::apply::{assigned_names, key, same, unassigned};
 use crate::scim::{AttrType, Attribute, Mutability, Returned, Schema};
 
 /// One attribute whose value differs.
@@ -137,17 +137,7 @@ fn one_value(def: &Attribute, e: &Value, a: &Value) -> bool {
             _ => same(def, e, a),
         };
     }
-    let names = |v: &Value| -> Vec<String> {
-        v.as_object()
-            .into_iter()
-            .flatten()
-            .filter(|(k, v)| {
-                !unassigned(v) && !(k.eq_ignore_ascii_case("primary") && **v == Value::Bool(false))
-            })
-            .map(|(k, _)| k.to_lowercase())
-            .collect()
-    };
-    let (en, an) = (names(e), names(a));
+    let (en, an) = (assigned_names(e), assigned_names(a));
     en.iter().all(|n| {
         let (x, y) = (key(e, n), key(a, n));
         match (def.sub_attribute(n), x, y) {
