@@ -43,6 +43,16 @@ pub struct RunArgs {
     /// How many cases run at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
+    /// Also run this many generated PATCH sequences (area patch), each checked
+    /// request by request against the reference applier.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub patch_sequences: usize,
+    /// The most requests in one generated sequence.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub patch_requests: usize,
+    /// Seed of the generated sequences (the same seed gives the same requests).
+    #[arg(long, value_name = "SEED")]
+    pub seed: Option<u64>,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -76,6 +86,12 @@ pub struct ListArgs {
 
 fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s).ok_or_else(|| format!("expected must, should or may, got {s:?}"))
+}
+
+/// A seed for generated sequences when none was given.
+fn rand_seed() -> u64 {
+    let id = uuid::Uuid::new_v4();
+    u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap_or_default()) % 1_000_000
 }
 
 /// Loads and selects cases, or prints the error and gives the exit code.
@@ -264,6 +280,20 @@ async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i3
     let mut cases = cases.to_vec();
     if args.select.suites.is_empty() {
         cases.extend(selection.apply(run::derive::derive(&caps)));
+    }
+    if args.patch_sequences > 0 {
+        let seed = args.seed.unwrap_or_else(rand_seed);
+        eprintln!(
+            "generated PATCH sequences: {} from --seed {seed}",
+            args.patch_sequences
+        );
+        let generated = run::sequences::generate(
+            &caps,
+            seed,
+            args.patch_sequences,
+            args.patch_requests.clamp(1, 50),
+        );
+        cases.extend(selection.apply(generated));
     }
     let cases = &cases[..];
     let interrupted = Arc::new(AtomicBool::new(false));

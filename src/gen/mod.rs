@@ -2,3 +2,4 @@
 //! the fuzz corpora.
 
 pub mod filter;
+pub mod patch;

@@ -10,6 +10,7 @@ mod patch;
 pub mod plan;
 mod population;
 mod query;
+pub mod sequences;
 pub mod sweep;
 pub mod template;
 

@@ -99,7 +99,8 @@ pub struct PatchStep {
     #[serde(default)]
     pub query: std::collections::BTreeMap<String, Value>,
     /// What the suite author expects: `ok`, or the scimType of the refusal.
-    /// The applier must agree, so a suite mistake shows as an error.
+    /// The applier must agree, so a suite mistake shows as an error. `any`
+    /// takes whatever the applier computes (for generated sequences).
     pub expect: String,
 }
 

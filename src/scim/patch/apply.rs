@@ -30,6 +30,9 @@ pub struct Applied {
 pub struct Applier<'s> {
     eval: Evaluator<'s>,
     extensions: Vec<&'s Schema>,
+    /// Whether an added value that a present one merely includes (the same
+    /// email and type, without primary) is added anyway.
+    append_partial: bool,
 }
 
 /// Where an operation points, resolved against the schemas.
@@ -229,7 +232,18 @@ impl<'s> Applier<'s> {
         Applier {
             eval: Evaluator::new(core, extensions.clone()),
             extensions,
+            append_partial: false,
         }
+    }
+
+    /// The other reading of "already contains the value" (RFC 7644
+    /// §3.5.2.1): only a value written identically is present, so one that a
+    /// present value merely includes, or states with `primary: false`, is
+    /// added. The RFC does not settle it, so a result of either reading is
+    /// right (and the SHOULD of §3.5.2.1 has its own case).
+    pub fn with_partial_appends(mut self) -> Self {
+        self.append_partial = true;
+        self
     }
 
     /// Applies a PatchOp body to `resource`; on any error nothing is applied.
@@ -260,6 +274,31 @@ impl<'s> Applier<'s> {
             changed,
             tolerated,
         })
+    }
+
+    /// The scimTypes a server may answer a failing request with. RFC 7644
+    /// §3.5.2 makes the request fail as a whole and does not say which of
+    /// several failing operations it reports, so each operation's own
+    /// refusal (in the state the operations before it leave) counts.
+    pub fn possible_errors(&self, resource: &Value, body: &Value) -> Vec<&'static str> {
+        let Ok(ops) = parse_request(body) else {
+            return vec![];
+        };
+        let mut out: Vec<&'static str> = vec![];
+        let mut state = resource.clone();
+        for op in &ops {
+            for start in [&state, resource] {
+                if let Err(e) = self.apply_operations(start, std::slice::from_ref(op)) {
+                    out.extend(e.scim_types.iter().copied());
+                }
+            }
+            if let Ok(done) = self.apply_operations(&state, std::slice::from_ref(op)) {
+                state = done.resource;
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// Lists an extension's URN in `schemas` while the resource holds any of
@@ -419,6 +458,12 @@ impl<'s> Applier<'s> {
         let before = key(&Value::Object(holder.clone()), &t.attr.name).cloned();
         let mut current = before.clone().filter(|v| !unassigned(v));
         let conformed = match (kind, value) {
+            // A remove's value (Entra ID's member list) selects values to remove.
+            (OpKind::Remove, Some(v))
+                if t.attr.multi_valued && t.sub.is_none() && path.filter.is_none() =>
+            {
+                Some(conform_any(t.attr, v, &shown)?)
+            }
             (OpKind::Remove, _) | (_, None) => None,
             (_, Some(v)) => Some(match t.sub {
                 Some(sub) => conform_any(sub, v, &shown)?,
@@ -620,7 +665,14 @@ impl<'s> Applier<'s> {
                     if unassigned(&new) {
                         continue;
                     }
-                    match items.iter().position(|i| holds(attr, i, &new)) {
+                    let present = items.iter().position(|i| {
+                        if self.append_partial {
+                            *i == new
+                        } else {
+                            holds(attr, i, &new)
+                        }
+                    });
+                    match present {
                         Some(i) => written.extend((is_primary(&new)).then_some(i)),
                         None => {
                             items.push(new);
