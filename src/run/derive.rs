@@ -448,6 +448,9 @@ fn cases_for(
     if writable {
         out.extend(canonical_cases(rt, core, name_attr, &p, &base, a));
     }
+    out.extend(patch_cases(
+        rt, core, name_attr, &p, &base, a, &value, &vars,
+    ));
     if a.case_exact
         && a.kind == AttrType::String
         && writable
@@ -475,6 +478,98 @@ fn cases_for(
             None,
             vars.clone(),
         ));
+    }
+    out
+}
+
+/// PATCH against the declaration (RFC 7644 §3.5.2), checked by the
+/// reference applier: a readWrite attribute is replaced through its path
+/// (URN-qualified for extensions), an immutable one with a value refuses a
+/// new one, a required one refuses removal.
+#[allow(clippy::too_many_arguments)]
+fn patch_cases(
+    rt: &ResourceType,
+    core: &Schema,
+    name_attr: &Attribute,
+    p: &Place,
+    base: &str,
+    a: &Attribute,
+    value: &Value,
+    vars: &Value,
+) -> Vec<Case> {
+    let ep = format!("{{{{endpoint/{}}}}}", rt.name);
+    let create = |v: Option<Value>| json!({"name": "created", "method": "POST", "path": ep, "body": body(rt, core, name_attr, v.map(|v| (p, v))), "expect": {"status": [200, 201]}});
+    let patch = |ops: Value, expect: &str| json!({"patch": rt.name, "target": "created", "operations": ops, "expect": expect});
+    let with_patch = |c: Option<Case>| {
+        c.map(|mut c| {
+            c.requires.push("patch".into());
+            c
+        })
+    };
+    let mut out = vec![];
+    let visible = matches!(a.returned, Returned::Default | Returned::Always);
+    if a.mutability == Mutability::ReadWrite
+        && visible
+        && a.name != name_attr.name
+        && a.kind != AttrType::Complex
+    {
+        out.extend(with_patch(case_with_vars(
+            format!("{base}.patch-replace"),
+            format!("PATCH replace sets {} {} through its path", rt.name, p.path),
+            "MUST",
+            &["R7644-3.5.2-17", "R7644-3.5.2.3-02"],
+            rt,
+            json!([create(None), patch(json!([{"op": "replace", "path": p.path, "value": value}]), "ok")]),
+            json!({}),
+            Some("The resource is created without the attribute, so replace acts as add (RFC 7644 §3.5.2.3); the reference applier computes the result.".into()),
+            vars.clone(),
+        )));
+    }
+    if a.mutability == Mutability::Immutable {
+        let other = match value {
+            Value::String(s) => json!(format!("{s}-changed")),
+            Value::Number(_) => json!(8),
+            _ => return out,
+        };
+        out.extend(with_patch(case_with_vars(
+            format!("{base}.patch-immutable"),
+            format!(
+                "PATCH replace of an immutable {} {} that has a value answers 400 mutability",
+                rt.name, p.path
+            ),
+            "MUST",
+            &["R7644-3.5.2-07", "R7644-3.5.2-09"],
+            rt,
+            json!([
+                create(Some(value.clone())),
+                patch(
+                    json!([{"op": "replace", "path": p.path, "value": other}]),
+                    "mutability"
+                )
+            ]),
+            json!({}),
+            None,
+            vars.clone(),
+        )));
+    }
+    if a.required && p.container.is_none() {
+        out.extend(with_patch(case_with_vars(
+            format!("{base}.patch-remove-required"),
+            format!(
+                "PATCH remove of the required {} {} answers 400 mutability",
+                rt.name, p.path
+            ),
+            "MUST",
+            &["R7644-3.5.2.2-06"],
+            rt,
+            json!([
+                create(None),
+                patch(json!([{"op": "remove", "path": p.path}]), "mutability")
+            ]),
+            json!({}),
+            None,
+            vars.clone(),
+        )));
     }
     out
 }
