@@ -5,11 +5,12 @@
 //! - [`scim`]: the RFC 7643/7644 model (no I/O).
 //! - [`http`]: the transport (no SCIM or suite types).
 //! - [`suite`]: the declarative test-suite format.
-//! - [`outcome`]: results as plain data, read by [`report`].
+//! - [`outcome`]: results as plain data, read by [`report`]; [`baseline`]: known failures.
 //! - [`run`]: discovery, planning, execution, cleanup; [`check`]: built-in checks.
 //! - [`serve`]: the reference server with injectable bugs.
 //! - [`cli`]: the command line.
 
+pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod discover;

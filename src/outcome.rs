@@ -136,6 +136,17 @@ pub struct Cleanup {
     pub leftover: Vec<String>,
 }
 
+/// A run measured against a baseline of known failures (see `baseline`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comparison {
+    /// Failing cases the baseline lists.
+    pub known: Vec<String>,
+    /// Failing cases the baseline does not list: these fail the run.
+    pub new: Vec<String>,
+    /// Baseline cases that ran and passed.
+    pub fixed: Vec<String>,
+}
+
 /// A whole run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -150,6 +161,9 @@ pub struct RunReport {
     pub interrupted: bool,
     pub summary: Summary,
     pub cleanup: Cleanup,
+    /// The run against the baseline of known failures, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Comparison>,
     pub cases: Vec<CaseOutcome>,
 }
 

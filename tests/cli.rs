@@ -126,6 +126,58 @@ fn an_injected_bug_fails_the_run_with_exit_1_and_a_reproducer() {
 }
 
 #[test]
+fn a_baseline_lets_known_failures_pass_and_names_new_ones() {
+    let dir = tmp("baseline");
+    let written = dir.join("known.txt");
+    let w = written.to_str().unwrap();
+    let o = run(&[
+        "run",
+        "-q",
+        "--bug",
+        "create-returns-200",
+        "--area",
+        "crud",
+        "--write-baseline",
+        w,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let known = std::fs::read_to_string(&written).unwrap();
+    assert!(known.contains("crud.create.status-201"), "{known}");
+    // The same failures again: known, so the gate passes.
+    let o = run(&[
+        "run",
+        "-q",
+        "--bug",
+        "create-returns-200",
+        "--area",
+        "crud",
+        "--baseline",
+        w,
+    ]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains(" 0 new, 0 fixed"), "{out}");
+    // Another bug's failure is new; the known ones pass now and count as fixed.
+    let o = run(&[
+        "run",
+        "-q",
+        "--bug",
+        "delete-returns-200",
+        "--area",
+        "crud",
+        "--baseline",
+        w,
+    ]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("  new: crud.delete.status-204"), "{out}");
+    assert!(out.contains("  fixed: crud.create.status-201"), "{out}");
+    // A missing baseline file is a usage error, before any request.
+    let o = run(&["run", "--baseline", dir.join("nope").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn fail_on_sets_the_threshold() {
     // json-content-type only breaks a SHOULD case.
     let o = run(&[

@@ -106,6 +106,7 @@ fn sample() -> RunReport {
         fail_on: Level::Should,
         interrupted: false,
         summary: Summary::of(&cases),
+        baseline: None,
         cleanup: Cleanup {
             created: 3,
             deleted: 3,

@@ -11,6 +11,7 @@ use url::Url;
 
 use super::exit;
 use super::target::TargetArgs;
+use crate::baseline::Baseline;
 use crate::check;
 use crate::discover::{Capabilities, DiscoverError};
 use crate::http::{Auth, Client, ClientConfig};
@@ -40,6 +41,13 @@ pub struct RunArgs {
     /// Lowest level whose failures fail the run (exit 1).
     #[arg(long, default_value = "should", value_parser = parse_level)]
     pub fail_on: Level,
+    /// Known failures (case ids, one a line, or an earlier JSON report): only
+    /// failures outside the baseline fail the run.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Write the run's failing case ids here, as a baseline for later runs.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
     /// How many cases run at once.
     #[arg(long, default_value_t = 4)]
     pub concurrency: usize,
@@ -194,6 +202,20 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let baseline = match &args.baseline {
+        None => None,
+        Some(path) => {
+            let name = path.display().to_string();
+            let read = std::fs::read_to_string(path).map_err(|e| format!("{name}: {e}"));
+            match read.and_then(|text| Baseline::parse(&name, &text)) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    eprintln!("error: baseline {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
+    };
     let bugs: Result<Vec<Bug>, String> = args.bugs.iter().map(|b| b.parse()).collect();
     let bugs = match bugs {
         Ok(b) => Bugs::of(b),
@@ -245,14 +267,19 @@ pub async fn run(args: RunArgs) -> i32 {
             config
         }
     };
-    let code = run_against(&args, config, &cases).await;
+    let code = run_against(&args, config, &cases, baseline.as_ref()).await;
     if let Some(server) = embedded {
         server.stop().await;
     }
     code
 }
 
-async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i32 {
+async fn run_against(
+    args: &RunArgs,
+    config: ClientConfig,
+    cases: &[Case],
+    baseline: Option<&Baseline>,
+) -> i32 {
     let client = match Client::new(config) {
         Ok(c) => c,
         Err(e) => {
@@ -309,15 +336,16 @@ async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i3
         concurrency: args.concurrency,
         fail_on: args.fail_on,
     };
-    let report = run::run(&client, &caps, cases, &options, &interrupted, &on_done).await;
+    let mut report = run::run(&client, &caps, cases, &options, &interrupted, &on_done).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let mut code = if report.failing().next().is_some() {
-        exit::FAILURES
-    } else {
-        exit::OK
+    report.baseline = baseline.map(|b| b.compare(&report));
+    let failing = match &report.baseline {
+        Some(c) => !c.new.is_empty(),
+        None => report.failing().next().is_some(),
     };
+    let mut code = if failing { exit::FAILURES } else { exit::OK };
     for (path, text) in [
         (
             &args.json,
@@ -326,6 +354,12 @@ async fn run_against(args: &RunArgs, config: ClientConfig, cases: &[Case]) -> i3
         (
             &args.junit,
             args.junit.as_ref().map(|_| report::junit::render(&report)),
+        ),
+        (
+            &args.write_baseline,
+            args.write_baseline
+                .as_ref()
+                .map(|_| crate::baseline::render(&report)),
         ),
     ] {
         if let (Some(path), Some(text)) = (path, text) {

@@ -10,7 +10,9 @@
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
-use crate::scim::urn;
+use crate::scim::filter::{AttrPath, Filter, Span};
+use crate::scim::path::PatchPath;
+use crate::scim::{urn, Schema};
 
 /// The User every sequence starts from.
 pub fn start_user(with_enterprise: bool) -> Value {
@@ -157,6 +159,39 @@ pub fn operation(with_enterprise: bool) -> BoxedStrategy<Value> {
     prop::strategy::Union::new(choices).boxed()
 }
 
+/// PATCH paths over a schema: attribute paths (URN-qualified, with
+/// sub-attributes) and value paths with a generated filter and an optional
+/// sub-attribute after it.
+pub fn path(core: &Schema, extensions: &[Schema]) -> BoxedStrategy<PatchPath> {
+    let subs: Vec<String> = core
+        .attributes
+        .iter()
+        .flat_map(|a| a.sub_attributes.iter().map(|s| s.name.clone()))
+        .collect();
+    let sub = prop::option::of(prop::sample::select(subs));
+    (crate::gen::filter::filter(core, extensions), sub)
+        .prop_map(|(f, sub)| {
+            let (attr, filter) = first_path(f);
+            let sub = filter.as_ref().and(sub);
+            PatchPath {
+                attr,
+                filter,
+                sub,
+                span: Span::default(),
+            }
+        })
+        .boxed()
+}
+
+/// The left-most attribute path of a filter, with its value filter if it has one.
+fn first_path(f: Filter) -> (AttrPath, Option<Filter>) {
+    match f {
+        Filter::ValuePath(attr, inner) => (attr, Some(*inner)),
+        Filter::Compare(attr, ..) | Filter::Present(attr) => (attr, None),
+        Filter::And(a, _) | Filter::Or(a, _) | Filter::Not(a) => first_path(*a),
+    }
+}
+
 /// One PATCH request's operations: one to three.
 pub fn request(with_enterprise: bool) -> impl Strategy<Value = Vec<Value>> {
     prop::collection::vec(operation(with_enterprise), 1..=3)
@@ -173,6 +208,25 @@ mod tests {
     use crate::scim::patch::parse_request;
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
+
+    #[test]
+    fn paths_round_trip_through_display() {
+        let schemas = crate::scim::schema::core_schemas();
+        let core = schemas.iter().find(|s| s.id == urn::USER).unwrap();
+        let ext: Vec<Schema> = schemas
+            .iter()
+            .filter(|s| s.id == urn::ENTERPRISE_USER)
+            .cloned()
+            .collect();
+        let strategy = path(core, &ext);
+        let mut runner = TestRunner::deterministic();
+        for _ in 0..3000 {
+            let p = strategy.new_tree(&mut runner).unwrap().current();
+            let text = p.to_string();
+            let back = crate::scim::path::parse(&text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(back, p, "{text}");
+        }
+    }
 
     #[test]
     fn generated_requests_are_well_formed_patch_ops() {

@@ -47,6 +47,19 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         s.total, s.passed, s.failed, s.warnings, s.skipped, s.errored,
         report.duration_ms as f64 / 1000.0, report.target
     ));
+    if let Some(b) = &report.baseline {
+        out.push_str(&format!(
+            "baseline: {} known failures, {} new, {} fixed\n",
+            b.known.len(),
+            b.new.len(),
+            b.fixed.len()
+        ));
+        for (what, ids) in [("new", &b.new), ("fixed", &b.fixed)] {
+            for id in ids {
+                out.push_str(&format!("  {what}: {id}\n"));
+            }
+        }
+    }
     let c = &report.cleanup;
     out.push_str(&format!(
         "cleanup: created {}, deleted {}",

@@ -117,6 +117,7 @@ pub async fn run(
         fail_on: options.fail_on,
         interrupted: interrupted.load(std::sync::atomic::Ordering::SeqCst),
         summary: Summary::of(&cases),
+        baseline: None,
         cleanup: Cleanup {
             created,
             deleted,
