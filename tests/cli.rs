@@ -178,6 +178,41 @@ fn a_baseline_lets_known_failures_pass_and_names_new_ones() {
 }
 
 #[test]
+fn max_time_skips_the_cases_left_and_still_cleans_up() {
+    let dir = tmp("max-time");
+    let json = dir.join("r.json");
+    let o = run(&[
+        "run",
+        "-q",
+        "--area",
+        "patch",
+        "--patch-sequences",
+        "5",
+        "--seed",
+        "3",
+        "--max-time",
+        "0",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let (out, _) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let cases = report["cases"].as_array().unwrap();
+    assert!(cases
+        .iter()
+        .any(|c| c["id"].as_str().unwrap().starts_with("patch.model.seed3.")));
+    assert!(
+        cases
+            .iter()
+            .all(|c| c["status"] == "skipped"
+                && c["message"].as_str().unwrap().contains("--max-time"))
+    );
+    assert_eq!(report["cleanup"]["leftover"], serde_json::json!([]));
+}
+
+#[test]
 fn fail_on_sets_the_threshold() {
     // json-content-type only breaks a SHOULD case.
     let o = run(&[

@@ -61,6 +61,10 @@ pub struct RunArgs {
     /// Seed of the generated sequences (the same seed gives the same requests).
     #[arg(long, value_name = "SEED")]
     pub seed: Option<u64>,
+    /// Start no case after this many seconds; the cases left are skipped
+    /// and everything created is still deleted.
+    #[arg(long, value_name = "SECS")]
+    pub max_time: Option<u64>,
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
@@ -335,6 +339,7 @@ async fn run_against(
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_on: args.fail_on,
+        max_time: args.max_time.map(std::time::Duration::from_secs),
     };
     let mut report = run::run(&client, &caps, cases, &options, &interrupted, &on_done).await;
     if let Some(bar) = bar {

@@ -34,6 +34,9 @@ pub use plan::Selection;
 pub struct RunOptions {
     pub concurrency: usize,
     pub fail_on: Level,
+    /// No case starts after this much time; those left are skipped, and
+    /// cleanup still runs.
+    pub max_time: Option<std::time::Duration>,
 }
 
 impl Default for RunOptions {
@@ -41,6 +44,7 @@ impl Default for RunOptions {
         RunOptions {
             concurrency: 4,
             fail_on: Level::Should,
+            max_time: None,
         }
     }
 }
@@ -84,10 +88,15 @@ pub async fn run(
         .map(|(i, case)| {
             let ctx = &ctx;
             async move {
+                let out_of_time = options.max_time.is_some_and(|t| started.elapsed() > t);
                 let outcome = if ctx.interrupted.load(std::sync::atomic::Ordering::SeqCst) {
                     let mut o = exec::blank_outcome(case);
                     o.status = Status::Errored;
                     o.message = "not run: the run was interrupted".into();
+                    o
+                } else if out_of_time {
+                    let mut o = exec::blank_outcome(case);
+                    o.message = "not started: the run's time budget (--max-time) was spent".into();
                     o
                 } else {
                     run_case(ctx, case).await
