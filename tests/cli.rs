@@ -130,46 +130,22 @@ fn a_baseline_lets_known_failures_pass_and_names_new_ones() {
     let dir = tmp("baseline");
     let written = dir.join("known.txt");
     let w = written.to_str().unwrap();
-    let o = run(&[
-        "run",
-        "-q",
-        "--bug",
-        "create-returns-200",
-        "--area",
-        "crud",
-        "--write-baseline",
-        w,
-    ]);
-    assert_eq!(o.status.code(), Some(1));
+    let crud_with = |bug: &str, flag: &str| {
+        let o = run(&["run", "-q", "--bug", bug, "--area", "crud", flag, w]);
+        let (out, _) = text(&o);
+        (o.status.code(), out)
+    };
+    let (code, _) = crud_with("create-returns-200", "--write-baseline");
+    assert_eq!(code, Some(1));
     let known = std::fs::read_to_string(&written).unwrap();
     assert!(known.contains("crud.create.status-201"), "{known}");
     // The same failures again: known, so the gate passes.
-    let o = run(&[
-        "run",
-        "-q",
-        "--bug",
-        "create-returns-200",
-        "--area",
-        "crud",
-        "--baseline",
-        w,
-    ]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    let (code, out) = crud_with("create-returns-200", "--baseline");
+    assert_eq!(code, Some(0), "{out}");
     assert!(out.contains(" 0 new, 0 fixed"), "{out}");
     // Another bug's failure is new; the known ones pass now and count as fixed.
-    let o = run(&[
-        "run",
-        "-q",
-        "--bug",
-        "delete-returns-200",
-        "--area",
-        "crud",
-        "--baseline",
-        w,
-    ]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(1), "{out}");
+    let (code, out) = crud_with("delete-returns-200", "--baseline");
+    assert_eq!(code, Some(1), "{out}");
     assert!(out.contains("  new: crud.delete.status-204"), "{out}");
     assert!(out.contains("  fixed: crud.create.status-201"), "{out}");
     // A missing baseline file is a usage error, before any request.

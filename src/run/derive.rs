@@ -58,6 +58,41 @@ fn sample(a: &Attribute, unique: bool) -> Value {
     }
 }
 
+/// One attribute of one resource type: what the cases derived from it share.
+struct Subject<'a> {
+    rt: &'a ResourceType,
+    core: &'a Schema,
+    /// The core attribute that names a resource (userName, displayName).
+    name_attr: &'a Attribute,
+    place: Place,
+    /// The case-id prefix, `schema.<URN>.<attribute>`.
+    base: String,
+    attr: &'a Attribute,
+}
+
+impl<'a> Subject<'a> {
+    #[allow(clippy::type_complexity)]
+    fn parts(
+        &self,
+    ) -> (
+        &'a ResourceType,
+        &'a Schema,
+        &'a Attribute,
+        &Place,
+        &str,
+        &'a Attribute,
+    ) {
+        (
+            self.rt,
+            self.core,
+            self.name_attr,
+            &self.place,
+            &self.base,
+            self.attr,
+        )
+    }
+}
+
 /// Where an attribute sits: its attribute-notation path and its JSON pointer.
 struct Place {
     path: String,
@@ -445,12 +480,18 @@ fn cases_for(
             json!({}),
         ));
     }
+    let subject = Subject {
+        rt,
+        core,
+        name_attr,
+        place: place(rt, schema, a),
+        base: base.clone(),
+        attr: a,
+    };
     if writable {
-        out.extend(canonical_cases(rt, core, name_attr, &p, &base, a));
+        out.extend(canonical_cases(&subject));
     }
-    out.extend(patch_cases(
-        rt, core, name_attr, &p, &base, a, &value, &vars,
-    ));
+    out.extend(patch_cases(&subject, &value, &vars));
     if a.case_exact
         && a.kind == AttrType::String
         && writable
@@ -486,17 +527,8 @@ fn cases_for(
 /// reference applier: a readWrite attribute is replaced through its path
 /// (URN-qualified for extensions), an immutable one with a value refuses a
 /// new one, a required one refuses removal.
-#[allow(clippy::too_many_arguments)]
-fn patch_cases(
-    rt: &ResourceType,
-    core: &Schema,
-    name_attr: &Attribute,
-    p: &Place,
-    base: &str,
-    a: &Attribute,
-    value: &Value,
-    vars: &Value,
-) -> Vec<Case> {
+fn patch_cases(s: &Subject, value: &Value, vars: &Value) -> Vec<Case> {
+    let (rt, core, name_attr, p, base, a) = s.parts();
     let ep = format!("{{{{endpoint/{}}}}}", rt.name);
     let create = |v: Option<Value>| json!({"name": "created", "method": "POST", "path": ep, "body": body(rt, core, name_attr, v.map(|v| (p, v))), "expect": {"status": [200, 201]}});
     let patch = |ops: Value, expect: &str| json!({"patch": rt.name, "target": "created", "operations": ops, "expect": expect});
@@ -577,14 +609,8 @@ fn patch_cases(
 /// Every declared canonical value is accepted and returned (RFC 7643 §7):
 /// for a single-valued attribute one resource per value; for a sub-attribute
 /// of a multi-valued complex attribute one resource with a value of each.
-fn canonical_cases(
-    rt: &ResourceType,
-    core: &Schema,
-    name_attr: &Attribute,
-    p: &Place,
-    base: &str,
-    a: &Attribute,
-) -> Vec<Case> {
+fn canonical_cases(s: &Subject) -> Vec<Case> {
+    let (rt, core, name_attr, p, base, a) = s.parts();
     let ep = format!("{{{{endpoint/{}}}}}", rt.name);
     let get = |name: &str, matchers: Value| json!({"method": "GET", "path": format!("{ep}/{{{{{name}/id}}}}"), "expect": {"status": 200, "body": matchers}});
     let note = Some("RFC 7643 §7: canonicalValues are the values the service provider suggests; a declared value the server refuses or drops makes the declaration untrue.".into());

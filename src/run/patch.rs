@@ -6,25 +6,12 @@
 use serde_json::{json, Value};
 
 use super::exec::{CaseRun, Stop};
+use super::expect::show;
 use crate::http::{Request, Response};
 use crate::outcome::Failure;
 use crate::scim::patch::{differences, Applier, PatchError};
 use crate::scim::{urn, Schema};
 use crate::suite::PatchStep;
-
-fn short(v: Option<&Value>) -> String {
-    match v {
-        None => "(unassigned)".into(),
-        Some(v) => {
-            let s = v.to_string();
-            if s.chars().count() > 160 {
-                format!("{}…", s.chars().take(160).collect::<String>())
-            } else {
-                s
-            }
-        }
-    }
-}
 
 fn scim_type(resp: &Response) -> Option<String> {
     resp.json()
@@ -234,8 +221,8 @@ impl CaseRun<'_, '_> {
             .map(|d| Failure {
                 step: label.to_string(),
                 subject: format!("body {}", d.path),
-                expected: format!("{} ({what})", short(d.expected.as_ref())),
-                actual: short(d.actual.as_ref()),
+                expected: format!("{} ({what})", show(d.expected.as_ref())),
+                actual: show(d.actual.as_ref()),
             })
             .collect();
         let curl = self
