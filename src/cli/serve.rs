@@ -33,6 +33,10 @@ pub struct ServeArgs {
     /// Print the injectable bugs, one a line: NAME<TAB>AREA<TAB>description.
     #[arg(long)]
     pub list_bugs: bool,
+    /// The most resources on one page of a list, whatever `count` asks for
+    /// (so that clients must walk the pages).
+    #[arg(long, value_name = "N")]
+    pub page_size: Option<usize>,
 }
 
 pub async fn serve(args: ServeArgs) -> i32 {
@@ -88,6 +92,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         basic,
         oauth_client,
         create_delay: None,
+        page_size: args.page_size,
     };
     let server = match serve::start(config, args.addr).await {
         Ok(s) => s,

@@ -173,7 +173,8 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
         .count
         .map(|c| c.max(0) as usize)
         .unwrap_or(MAX_RESULTS)
-        .min(MAX_RESULTS);
+        .min(MAX_RESULTS)
+        .min(app.page_size());
     let page: Vec<Value> = selected
         .into_iter()
         .skip(start - 1)

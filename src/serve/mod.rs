@@ -42,6 +42,9 @@ pub struct ServerConfig {
     pub oauth_client: Option<(String, String)>,
     /// Answer each create this long after performing it (for tests of lost answers).
     pub create_delay: Option<std::time::Duration>,
+    /// The most resources on one page of a list, whatever `count` asks for
+    /// (RFC 7644 §3.4.2.4 lets a server return fewer); clients must walk.
+    pub page_size: Option<usize>,
 }
 
 /// Shared server state.
@@ -67,6 +70,15 @@ impl App {
 
     pub fn create_delay(&self) -> Option<std::time::Duration> {
         self.inner.config.create_delay
+    }
+
+    /// The most resources one page holds.
+    pub fn page_size(&self) -> usize {
+        self.inner
+            .config
+            .page_size
+            .unwrap_or(listing::MAX_RESULTS)
+            .max(1)
     }
 
     pub fn bug(&self, bug: Bug) -> bool {
