@@ -157,11 +157,20 @@ impl CaseRun<'_, '_> {
                     crate::run::expect::show(Some(&body)),
                 );
             };
-            returned.extend(
-                items
-                    .iter()
-                    .filter_map(|r| r["id"].as_str().map(str::to_string)),
-            );
+            let page_ids: Vec<String> = items
+                .iter()
+                .filter_map(|r| r["id"].as_str().map(str::to_string))
+                .collect();
+            if page > 0 && !page_ids.is_empty() && page_ids.iter().all(|id| returned.contains(id)) {
+                // A page of nothing new: the walk would loop.
+                return self.fail(
+                    &describe,
+                    &format!("page at startIndex {start}"),
+                    "the resources after those already returned (RFC 7644 §3.4.2.4)".into(),
+                    format!("only resources already returned: {}", page_ids.join(", ")),
+                );
+            }
+            returned.extend(page_ids);
             let total = body["totalResults"].as_u64().unwrap_or(0) as usize;
             if items.is_empty() || start - 1 + items.len() >= total {
                 break;

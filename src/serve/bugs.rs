@@ -130,6 +130,7 @@ bugs! {
     PatchPathlessIgnored = "patch-pathless-ignored", "patch", "add and replace without a path answer success and change nothing";
     PatchBadOperationsSkipped = "patch-bad-operations-skipped", "patch", "operations that cannot be read (unknown op, no value, malformed path) are skipped and the request succeeds";
     PatchResponseStale = "patch-response-stale", "patch", "the 200 response carries the resource as it was before the PATCH";
+    StartIndexIgnored = "start-index-ignored", "pagination", "startIndex is ignored: every page starts at the first resource";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";

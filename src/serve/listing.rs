@@ -168,7 +168,11 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
     };
     let total = selected.len();
     let declared = schemas_of(kind);
-    let start = q.start_index.unwrap_or(1).max(1) as usize;
+    let start = if app.bug(Bug::StartIndexIgnored) {
+        1
+    } else {
+        q.start_index.unwrap_or(1).max(1) as usize
+    };
     let count = q
         .count
         .map(|c| c.max(0) as usize)
