@@ -157,6 +157,16 @@ impl CaseRun<'_, '_> {
                     crate::run::expect::show(Some(&body)),
                 );
             };
+            if step.check_paging {
+                if let Some(problem) = page_problem(&body, items.len(), start, count) {
+                    return self.fail(
+                        &describe,
+                        &format!("page at startIndex {start}"),
+                        problem.0,
+                        problem.1,
+                    );
+                }
+            }
             let page_ids: Vec<String> = items
                 .iter()
                 .filter_map(|r| r["id"].as_str().map(str::to_string))
@@ -381,4 +391,43 @@ fn oracle(
     Ok(Expected::Members(
         matching.into_iter().map(|(n, _)| n.clone()).collect(),
     ))
+}
+
+/// What is wrong with one page of a walk, as (expected, actual): RFC 7644
+/// §3.4.2 (totalResults REQUIRED; startIndex and itemsPerPage REQUIRED on a
+/// partial page) and §3.4.2.4 (no more than count resources).
+fn page_problem(body: &Value, len: usize, start: usize, count: usize) -> Option<(String, String)> {
+    let number = |name: &str| body.get(name).and_then(Value::as_u64);
+    let total = number("totalResults");
+    if total.is_none() {
+        return Some((
+            "totalResults".into(),
+            crate::run::expect::show(body.get("totalResults")),
+        ));
+    }
+    if len > count {
+        return Some((
+            format!("at most {count} resources (count={count})"),
+            format!("{len} resources"),
+        ));
+    }
+    let partial = total.is_some_and(|t| (len as u64) < t);
+    match (number("itemsPerPage"), partial) {
+        (Some(n), _) if n as usize != len => {
+            return Some((
+                format!("itemsPerPage {len}, the resources on the page"),
+                format!("itemsPerPage {n}"),
+            ));
+        }
+        (None, true) => return Some(("itemsPerPage on a partial page".into(), "none".into())),
+        _ => {}
+    }
+    match (number("startIndex"), partial) {
+        (Some(s), _) if s as usize != start => Some((
+            format!("startIndex {start}, as asked for"),
+            format!("startIndex {s}"),
+        )),
+        (None, true) => Some(("startIndex on a partial page".into(), "none".into())),
+        _ => None,
+    }
 }

@@ -131,6 +131,12 @@ bugs! {
     PatchBadOperationsSkipped = "patch-bad-operations-skipped", "patch", "operations that cannot be read (unknown op, no value, malformed path) are skipped and the request succeeds";
     PatchResponseStale = "patch-response-stale", "patch", "the 200 response carries the resource as it was before the PATCH";
     StartIndexIgnored = "start-index-ignored", "pagination", "startIndex is ignored: every page starts at the first resource";
+    StartIndexOffByOne = "start-index-off-by-one", "pagination", "startIndex is read as 0-based, so each page skips one resource";
+    ItemsPerPageIsCount = "items-per-page-is-count", "pagination", "itemsPerPage reports the count asked for, not the resources on the page";
+    CountIgnored = "count-ignored", "pagination", "count in the query string is ignored: every resource comes in one page";
+    CountZeroReturnsAll = "count-zero-returns-all", "pagination", "count=0 (and a negative count) returns every resource instead of none";
+    StartIndexBelowOne400 = "start-index-below-one-400", "pagination", "startIndex below 1 answers 400 instead of being read as 1";
+    PagingNumbersUnchecked = "paging-numbers-unchecked", "pagination", "a count or startIndex that is not a number is ignored instead of answering 400";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";

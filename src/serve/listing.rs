@@ -38,6 +38,7 @@ pub(super) async fn list(
     let number = |name: &str| -> Result<Option<i64>, Response> {
         match q.get(name) {
             None => Ok(None),
+            Some(v) if app.bug(Bug::PagingNumbersUnchecked) => Ok(v.trim().parse::<i64>().ok()),
             Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
                 error(
                     &app,
@@ -52,6 +53,15 @@ pub(super) async fn list(
         (Ok(s), Ok(c)) => (s, c),
         (Err(r), _) | (_, Err(r)) => return r,
     };
+    let count = count.filter(|_| !app.bug(Bug::CountIgnored));
+    if app.bug(Bug::StartIndexBelowOne400) && start_index.is_some_and(|s| s < 1) {
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            "startIndex must be 1 or more",
+        );
+    }
     let query = query::Query {
         filter: q.get("filter").cloned(),
         sort_by: q.get("sortBy").cloned(),
@@ -175,13 +185,18 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
     };
     let count = q
         .count
+        .filter(|c| !(app.bug(Bug::CountZeroReturnsAll) && *c <= 0))
         .map(|c| c.max(0) as usize)
         .unwrap_or(MAX_RESULTS)
         .min(MAX_RESULTS)
         .min(app.page_size());
     let page: Vec<Value> = selected
         .into_iter()
-        .skip(start - 1)
+        .skip(if app.bug(Bug::StartIndexOffByOne) {
+            start
+        } else {
+            start - 1
+        })
         .take(count)
         .map(|r| shape(app, r, &declared, q.attributes.as_ref(), None))
         .map(|r| {
@@ -198,7 +213,7 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
         "schemas": [urn::LIST_RESPONSE],
         "totalResults": total,
         "startIndex": start,
-        "itemsPerPage": page.len(),
+        "itemsPerPage": if app.bug(Bug::ItemsPerPageIsCount) { count } else { page.len() },
         "Resources": page,
     });
     if app.bug(Bug::ListWithoutSchemas) {

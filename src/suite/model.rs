@@ -126,6 +126,11 @@ pub struct QueryStep {
     pub expect_members: Option<Vec<String>>,
     #[serde(default)]
     pub expect_invalid: bool,
+    /// Also check every page (RFC 7644 §3.4.2, §3.4.2.4): no more resources
+    /// than `count`, itemsPerPage equal to the resources on the page,
+    /// startIndex equal to the one asked for, totalResults on every page.
+    #[serde(default)]
+    pub check_paging: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
