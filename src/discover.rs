@@ -241,6 +241,20 @@ impl Capabilities {
                 Err(_) => Ok(()),
             };
         }
+        if let Some(method) = requirement.strip_prefix("pagination:") {
+            // RFC 9865 §4: the SPC `pagination` object says which methods
+            // exist; without it, a server pages by index (RFC 7644 §3.4.2.4).
+            let declared = self.spc.as_ref().and_then(|spc| spc.get("pagination"));
+            let offered = match declared {
+                None => method == "index",
+                Some(p) => p.get(method).and_then(Value::as_bool).unwrap_or(false),
+            };
+            return if offered {
+                Ok(())
+            } else {
+                Err(format!("the server does not advertise pagination.{method}"))
+            };
+        }
         if requirement == "credentials" {
             return if self.credentials {
                 Ok(())

@@ -1,21 +1,24 @@
 //! No case reads only the first page where the whole list matters: every
 //! case reaches the same verdict against a reference server that puts at
-//! most two resources on a page, whatever `count` asks for.
+//! most two resources on a page, whatever `count` asks for, and none fails
+//! against one that pages only with cursors.
 
 mod common;
 
 use std::sync::atomic::AtomicBool;
 
 use scimitar::outcome::RunReport;
+use scimitar::outcome::Status;
 use scimitar::run::{self, RunOptions};
-use scimitar::serve::{Bugs, ServerConfig};
+use scimitar::serve::{Bugs, Pagination, ServerConfig};
 use scimitar::suite;
 
-async fn run_with(page_size: Option<usize>) -> RunReport {
+async fn run_with(page_size: Option<usize>, pagination: Pagination) -> RunReport {
     let config = ServerConfig {
         bugs: Bugs::none(),
         token: Some("paging-token".into()),
         page_size,
+        pagination,
         ..Default::default()
     };
     let (server, client, caps) = common::embedded_with(config, None).await;
@@ -40,8 +43,8 @@ async fn run_with(page_size: Option<usize>) -> RunReport {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_pages_change_no_verdict() {
-    let whole = run_with(None).await;
-    let paged = run_with(Some(2)).await;
+    let whole = run_with(None, Pagination::Both).await;
+    let paged = run_with(Some(2), Pagination::Both).await;
     assert_eq!(whole.cases.len(), paged.cases.len());
     let changed: Vec<String> = whole
         .cases
@@ -64,4 +67,28 @@ async fn small_pages_change_no_verdict() {
         .filter(|e| e.request.url.contains("startIndex=3"))
         .count();
     assert!(walked > 10, "only {walked} requests for a third page");
+}
+
+/// A server that pages only with cursors (RFC 9865 §2.3): every walk follows
+/// nextCursor, the index cases are skipped, and nothing fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_only_server_is_walked_with_cursors() {
+    let report = run_with(Some(2), Pagination::Cursor).await;
+    let bad: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Failed | Status::Errored))
+        .map(|c| format!("{}: {}", c.id, c.message))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    let skipped_index = report
+        .cases
+        .iter()
+        .filter(|c| c.area == "pagination" && c.status == Status::Skipped)
+        .count();
+    assert!(skipped_index >= 10);
+    assert!(report
+        .cases
+        .iter()
+        .any(|c| c.area == "cursor" && c.status == Status::Passed));
 }

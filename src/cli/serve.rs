@@ -37,6 +37,12 @@ pub struct ServeArgs {
     /// (so that clients must walk the pages).
     #[arg(long, value_name = "N")]
     pub page_size: Option<usize>,
+    /// Paging methods offered (RFC 9865): index, cursor, or both (index by default).
+    #[arg(long, value_enum, default_value = "both")]
+    pub pagination: crate::serve::Pagination,
+    /// Seconds a cursor stays valid (advertised as cursorTimeout).
+    #[arg(long, value_name = "SECS")]
+    pub cursor_timeout: Option<u64>,
 }
 
 pub async fn serve(args: ServeArgs) -> i32 {
@@ -93,6 +99,8 @@ pub async fn serve(args: ServeArgs) -> i32 {
         oauth_client,
         create_delay: None,
         page_size: args.page_size,
+        pagination: args.pagination,
+        cursor_timeout: args.cursor_timeout,
     };
     let server = match serve::start(config, args.addr).await {
         Ok(s) => s,

@@ -287,6 +287,13 @@ impl CaseRun<'_, '_> {
     }
 
     async fn http_step(&mut self, n: usize, step: &HttpStep) -> Result<(), Stop> {
+        if let Some(expr) = &step.skip_unless {
+            if self.vars.lookup(expr).is_err() {
+                return Err(Stop::Skipped(format!(
+                    "step {n}: the server does not offer `{expr}`, an optional feature"
+                )));
+            }
+        }
         let render_err = |what: &str, e: String| Stop::Errored(format!("step {n} {what}: {e}"));
         let path = self
             .vars

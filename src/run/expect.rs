@@ -174,6 +174,11 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
             miss(format!("an array of at least {n} items"));
         }
     }
+    if let Some(min) = m.minimum {
+        if actual.and_then(Value::as_f64).is_none_or(|v| v < min) {
+            miss(format!("a number of at least {min}"));
+        }
+    }
     if let Some(pattern) = &m.matches {
         match regex::Regex::new(pattern) {
             Ok(re) => {

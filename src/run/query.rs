@@ -101,13 +101,22 @@ impl CaseRun<'_, '_> {
         let name_of = |id: &str| ids.iter().find(|(_, i)| i == id).map(|(n, _)| n.clone());
         let mut returned: Vec<String> = vec![];
         let count = step.count.unwrap_or(50) as usize;
-        let mut start = 1usize;
+        // RFC 9865: cursors when asked for, or when the server pages no other way.
+        let cursor_walk = step.cursor
+            || caps.meets("pagination:index").is_err() && caps.meets("pagination:cursor").is_ok();
+        let mut position = if cursor_walk {
+            Position::Cursor(String::new())
+        } else {
+            Position::Index(1)
+        };
+        let mut seen_cursors = std::collections::HashSet::new();
         for page in 0..MAX_PAGES {
+            let at = position.to_string();
             let req = self.query_request(
                 rt.endpoint.as_str(),
                 step,
                 filter_text.as_deref(),
-                start,
+                &position,
                 count,
             );
             let resp = self.send(req).await?;
@@ -158,10 +167,10 @@ impl CaseRun<'_, '_> {
                 );
             };
             if step.check_paging {
-                if let Some(problem) = page_problem(&body, items.len(), start, count) {
+                if let Some(problem) = page_problem(&body, items.len(), &position, page, count) {
                     return self.fail(
                         &describe,
-                        &format!("page at startIndex {start}"),
+                        &format!("page {}", page + 1),
                         problem.0,
                         problem.1,
                     );
@@ -175,23 +184,63 @@ impl CaseRun<'_, '_> {
                 // A page of nothing new: the walk would loop.
                 return self.fail(
                     &describe,
-                    &format!("page at startIndex {start}"),
-                    "the resources after those already returned (RFC 7644 §3.4.2.4)".into(),
+                    &format!("page at {at}"),
+                    "the resources after those already returned (RFC 7644 §3.4.2.4, RFC 9865 §2)"
+                        .into(),
                     format!("only resources already returned: {}", page_ids.join(", ")),
                 );
             }
             returned.extend(page_ids);
-            let total = body["totalResults"].as_u64().unwrap_or(0) as usize;
-            if items.is_empty() || start - 1 + items.len() >= total {
-                break;
-            }
+            let total = body["totalResults"].as_u64().map(|t| t as usize);
+            position = match position {
+                Position::Index(start) => {
+                    let total = total.unwrap_or(0);
+                    if items.is_empty() || start - 1 + items.len() >= total {
+                        break;
+                    }
+                    Position::Index(start + items.len())
+                }
+                Position::Cursor(_) => match body["nextCursor"].as_str() {
+                    None => {
+                        if let (true, Some(t)) = (step.check_paging, total) {
+                            if returned.len() < t {
+                                return self.fail(
+                                    &describe,
+                                    &format!("page {}", page + 1),
+                                    format!("nextCursor, since {} of {t} resources have come (RFC 9865 §2)", returned.len()),
+                                    "no nextCursor".into(),
+                                );
+                            }
+                        }
+                        break;
+                    }
+                    Some(next) => {
+                        if step.check_paging && page > 0 && items.is_empty() {
+                            return self.fail(
+                                &describe,
+                                &format!("page {}", page + 1),
+                                "resources, since the page before offered a nextCursor (RFC 9865 §2: nextCursor only before the last page)".into(),
+                                "an empty page".into(),
+                            );
+                        }
+                        if !seen_cursors.insert(next.to_string()) {
+                            return self.fail(
+                                &describe,
+                                &format!("page {}", page + 1),
+                                "a nextCursor not offered before".into(),
+                                format!("{next:?} again: the walk would loop"),
+                            );
+                        }
+                        Position::Cursor(next.to_string())
+                    }
+                },
+            };
             if page + 1 == MAX_PAGES {
                 return Err(errored(format!(
-                    "more than {} results; narrow the filter",
-                    MAX_PAGES * count
+                    "more than {} pages; narrow the filter",
+                    MAX_PAGES
                 )));
             }
-            start += items.len();
         }
         let Expected::Members(want) = expected else {
             unreachable!("handled above")
@@ -274,12 +323,15 @@ impl CaseRun<'_, '_> {
         endpoint: &str,
         step: &QueryStep,
         filter: Option<&str>,
-        start: usize,
+        position: &Position,
         count: usize,
     ) -> Request {
         if step.search {
-            let mut body =
-                json!({"schemas": [urn::SEARCH_REQUEST], "startIndex": start, "count": count});
+            let mut body = json!({"schemas": [urn::SEARCH_REQUEST], "count": count});
+            match position {
+                Position::Index(start) => body["startIndex"] = json!(start),
+                Position::Cursor(c) => body["cursor"] = json!(c),
+            }
             if let Some(f) = filter {
                 body["filter"] = json!(f);
             }
@@ -307,7 +359,10 @@ impl CaseRun<'_, '_> {
         if let Some(o) = &step.sort_order {
             query.push(("sortOrder".to_string(), o.clone()));
         }
-        query.push(("startIndex".to_string(), start.to_string()));
+        match position {
+            Position::Index(start) => query.push(("startIndex".to_string(), start.to_string())),
+            Position::Cursor(c) => query.push(("cursor".to_string(), c.clone())),
+        }
         query.push(("count".to_string(), count.to_string()));
         Request {
             method: "GET".into(),
@@ -393,13 +448,46 @@ fn oracle(
     ))
 }
 
+/// Where a walk stands: an index (RFC 7644 §3.4.2.4) or a cursor (RFC 9865).
+enum Position {
+    Index(usize),
+    Cursor(String),
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Position::Index(s) => write!(f, "startIndex {s}"),
+            Position::Cursor(c) if c.is_empty() => f.write_str("the first cursor page"),
+            Position::Cursor(c) => write!(f, "cursor {c:?}"),
+        }
+    }
+}
+
+/// RFC 9865 §2: cursors hold only unreserved characters (RFC 3986 §2.3).
+fn url_safe(cursor: &str) -> bool {
+    !cursor.is_empty()
+        && cursor
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+}
+
 /// What is wrong with one page of a walk, as (expected, actual): RFC 7644
 /// §3.4.2 (totalResults REQUIRED; startIndex and itemsPerPage REQUIRED on a
-/// partial page) and §3.4.2.4 (no more than count resources).
-fn page_problem(body: &Value, len: usize, start: usize, count: usize) -> Option<(String, String)> {
+/// partial page), §3.4.2.4 and RFC 9865 §2 (no more than count resources;
+/// no previousCursor on the first page; URL-safe cursors).
+fn page_problem(
+    body: &Value,
+    len: usize,
+    position: &Position,
+    page: usize,
+    count: usize,
+) -> Option<(String, String)> {
     let number = |name: &str| body.get(name).and_then(Value::as_u64);
     let total = number("totalResults");
-    if total.is_none() {
+    let cursor = matches!(position, Position::Cursor(_));
+    // RFC 9865 §2 lets a cursor server that cannot estimate it omit totalResults.
+    if total.is_none() && !cursor {
         return Some((
             "totalResults".into(),
             crate::run::expect::show(body.get("totalResults")),
@@ -422,12 +510,33 @@ fn page_problem(body: &Value, len: usize, start: usize, count: usize) -> Option<
         (None, true) => return Some(("itemsPerPage on a partial page".into(), "none".into())),
         _ => {}
     }
-    match (number("startIndex"), partial) {
-        (Some(s), _) if s as usize != start => Some((
-            format!("startIndex {start}, as asked for"),
-            format!("startIndex {s}"),
-        )),
-        (None, true) => Some(("startIndex on a partial page".into(), "none".into())),
-        _ => None,
+    match position {
+        Position::Cursor(_) => {
+            if page == 0 && body.get("previousCursor").is_some() {
+                return Some((
+                    "no previousCursor on the first page (RFC 9865 §2)".into(),
+                    crate::run::expect::show(body.get("previousCursor")),
+                ));
+            }
+            for name in ["nextCursor", "previousCursor"] {
+                if let Some(c) = body.get(name).and_then(Value::as_str) {
+                    if !url_safe(c) {
+                        return Some((
+                            format!("{name} of unreserved characters only (RFC 9865 §2)"),
+                            format!("{c:?}"),
+                        ));
+                    }
+                }
+            }
+            None
+        }
+        Position::Index(start) => match (number("startIndex"), partial) {
+            (Some(s), _) if s as usize != *start => Some((
+                format!("startIndex {start}, as asked for"),
+                format!("startIndex {s}"),
+            )),
+            (None, true) => Some(("startIndex on a partial page".into(), "none".into())),
+            _ => None,
+        },
     }
 }

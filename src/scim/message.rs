@@ -100,6 +100,9 @@ pub struct SearchRequest {
     pub start_index: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
+    /// RFC 9865 §3: a cursor in a SearchRequest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
 }
 
 #[cfg(test)]

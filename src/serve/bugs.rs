@@ -137,6 +137,11 @@ bugs! {
     CountZeroReturnsAll = "count-zero-returns-all", "pagination", "count=0 (and a negative count) returns every resource instead of none";
     StartIndexBelowOne400 = "start-index-below-one-400", "pagination", "startIndex below 1 answers 400 instead of being read as 1";
     PagingNumbersUnchecked = "paging-numbers-unchecked", "pagination", "a count or startIndex that is not a number is ignored instead of answering 400";
+    NextCursorOnLastPage = "next-cursor-on-last-page", "cursor", "the last page of a cursor walk still carries nextCursor";
+    PreviousCursorOnFirstPage = "previous-cursor-on-first-page", "cursor", "the first page of a cursor walk carries previousCursor";
+    CursorIgnoresFilter = "cursor-ignores-filter", "cursor", "pages after the first one drop the filter of the query";
+    CursorNotUrlSafe = "cursor-not-url-safe", "cursor", "cursors contain '+', '/' and '=' (base64), which are not URL-safe";
+    InvalidCursorRestarts = "invalid-cursor-restarts", "cursor", "an invalid cursor answers the first page instead of 400 invalidCursor";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";

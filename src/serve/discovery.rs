@@ -38,6 +38,7 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
         "patch": {"supported": !app.bug(Bug::UnsupportedPatch400)},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "pagination": super::paging::spc(&app),
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": true},

@@ -68,6 +68,7 @@ pub(super) async fn list(
         sort_order: q.get("sortOrder").cloned(),
         start_index,
         count,
+        cursor: q.get("cursor").cloned(),
         attributes: q.get("attributes").cloned(),
         excluded_attributes: q.get("excludedAttributes").cloned(),
     };
@@ -112,6 +113,7 @@ pub(super) async fn search(
         sort_order: req.sort_order.clone(),
         start_index: req.start_index,
         count: req.count,
+        cursor: req.cursor.clone(),
         attributes: join(&req.attributes),
         excluded_attributes: join(&req.excluded_attributes),
     };
@@ -141,6 +143,18 @@ fn evaluator(schemas: &[Schema], kind: Kind) -> Evaluator<'_> {
 }
 
 fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) -> Response {
+    let bent;
+    let q = if app.bug(Bug::CursorIgnoresFilter)
+        && q.cursor.as_deref().is_some_and(|c| !c.is_empty())
+    {
+        bent = query::Query {
+            filter: None,
+            ..q.clone()
+        };
+        &bent
+    } else {
+        q
+    };
     let base = base_url(headers);
     let (fs, ss) = (
         schemas_for(app, Bug::FilterCaseSensitive),
@@ -178,26 +192,18 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
     };
     let total = selected.len();
     let declared = schemas_of(kind);
-    let start = if app.bug(Bug::StartIndexIgnored) {
-        1
-    } else {
-        q.start_index.unwrap_or(1).max(1) as usize
+    let plan = match super::paging::plan(app, q, total) {
+        Ok(p) => p,
+        Err((status, scim_type, detail)) => {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            return error(app, status, Some(scim_type), &detail);
+        }
     };
-    let count = q
-        .count
-        .filter(|c| !(app.bug(Bug::CountZeroReturnsAll) && *c <= 0))
-        .map(|c| c.max(0) as usize)
-        .unwrap_or(MAX_RESULTS)
-        .min(MAX_RESULTS)
-        .min(app.page_size());
+    let count = plan.take;
     let page: Vec<Value> = selected
         .into_iter()
-        .skip(if app.bug(Bug::StartIndexOffByOne) {
-            start
-        } else {
-            start - 1
-        })
-        .take(count)
+        .skip(plan.skip)
+        .take(plan.take)
         .map(|r| shape(app, r, &declared, q.attributes.as_ref(), None))
         .map(|r| {
             project(
@@ -212,10 +218,12 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
     let mut body = json!({
         "schemas": [urn::LIST_RESPONSE],
         "totalResults": total,
-        "startIndex": start,
         "itemsPerPage": if app.bug(Bug::ItemsPerPageIsCount) { count } else { page.len() },
         "Resources": page,
     });
+    if let Some(o) = body.as_object_mut() {
+        o.extend(plan.members);
+    }
     if app.bug(Bug::ListWithoutSchemas) {
         body.as_object_mut().expect("object").remove("schemas");
     }

@@ -5,6 +5,8 @@ pub mod bugs;
 mod discovery;
 mod listing;
 mod oauth;
+mod paging;
+pub use paging::Pagination;
 mod patch;
 mod project;
 mod query;
@@ -45,6 +47,10 @@ pub struct ServerConfig {
     /// The most resources on one page of a list, whatever `count` asks for
     /// (RFC 7644 §3.4.2.4 lets a server return fewer); clients must walk.
     pub page_size: Option<usize>,
+    /// The paging methods offered (RFC 9865).
+    pub pagination: paging::Pagination,
+    /// Seconds a cursor stays valid (RFC 9865 §4 cursorTimeout); 3600 when unset.
+    pub cursor_timeout: Option<u64>,
 }
 
 /// Shared server state.
@@ -70,6 +76,14 @@ impl App {
 
     pub fn create_delay(&self) -> Option<std::time::Duration> {
         self.inner.config.create_delay
+    }
+
+    pub fn pagination(&self) -> paging::Pagination {
+        self.inner.config.pagination
+    }
+
+    pub fn cursor_timeout(&self) -> u64 {
+        self.inner.config.cursor_timeout.unwrap_or(3600)
     }
 
     /// The most resources one page holds.

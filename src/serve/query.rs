@@ -17,6 +17,8 @@ pub struct Query {
     pub sort_order: Option<String>,
     pub start_index: Option<i64>,
     pub count: Option<i64>,
+    /// RFC 9865: empty for the first page of a cursor walk.
+    pub cursor: Option<String>,
     pub attributes: Option<String>,
     pub excluded_attributes: Option<String>,
 }

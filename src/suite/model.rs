@@ -131,6 +131,9 @@ pub struct QueryStep {
     /// startIndex equal to the one asked for, totalResults on every page.
     #[serde(default)]
     pub check_paging: bool,
+    /// Walk with cursors (RFC 9865) instead of startIndex.
+    #[serde(default)]
+    pub cursor: bool,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -163,6 +166,10 @@ pub struct HttpStep {
     /// Statuses meaning the server lacks an optional feature: the case is skipped.
     #[serde(default)]
     pub skip_on_status: Vec<u16>,
+    /// A value (`name/pointer`) an optional feature provides: when it is
+    /// absent, the case is skipped before this step.
+    #[serde(default)]
+    pub skip_unless: Option<String>,
     pub expect: Expect,
 }
 
@@ -224,6 +231,9 @@ pub struct Matcher {
     pub count: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_count: Option<usize>,
+    /// A number no smaller than this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matches: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
