@@ -142,6 +142,7 @@ bugs! {
     CursorIgnoresFilter = "cursor-ignores-filter", "cursor", "pages after the first one drop the filter of the query";
     CursorNotUrlSafe = "cursor-not-url-safe", "cursor", "cursors contain '+', '/' and '=' (base64), which are not URL-safe";
     InvalidCursorRestarts = "invalid-cursor-restarts", "cursor", "an invalid cursor answers the first page instead of 400 invalidCursor";
+    CursorCountChangeAccepted = "cursor-count-change-accepted", "cursor", "a cursor request whose count differs from the first request's is answered instead of 400 invalidCount";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";

@@ -130,7 +130,10 @@ pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
                 ))
             }
             // The size the first request got (count as clamped to the page size).
-            Some(c) if asked.is_some_and(|a| a.min(max) != c.size) => {
+            Some(c)
+                if asked.is_some_and(|a| a.min(max) != c.size)
+                    && !app.bug(Bug::CursorCountChangeAccepted) =>
+            {
                 return Err(refuse(
                     "invalidCount",
                     "count must stay as in the first request (RFC 9865 §2.1)",
