@@ -5,11 +5,8 @@
 
 mod common;
 
-use std::sync::atomic::AtomicBool;
-
-use scimitar::outcome::RunReport;
-use scimitar::outcome::Status;
-use scimitar::run::{self, RunOptions};
+use scimitar::outcome::{RunReport, Status};
+use scimitar::run;
 use scimitar::serve::{Bugs, Pagination, ServerConfig};
 use scimitar::suite;
 
@@ -24,19 +21,7 @@ async fn run_with(page_size: Option<usize>, pagination: Pagination) -> RunReport
     let (server, client, caps) = common::embedded_with(config, None).await;
     let mut cases = suite::load_default(&scimitar::check::known()).unwrap();
     cases.extend(run::derive::derive(&caps));
-    let options = RunOptions {
-        concurrency: 8,
-        ..Default::default()
-    };
-    let report = run::run(
-        &client,
-        &caps,
-        &cases,
-        &options,
-        &AtomicBool::new(false),
-        &|_| {},
-    )
-    .await;
+    let report = common::run_cases(&client, &caps, &cases).await;
     server.stop().await;
     report
 }

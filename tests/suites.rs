@@ -3,7 +3,6 @@
 //! each case fails under at least one bug (or its suite says why none can).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::AtomicBool;
 use std::sync::OnceLock;
 
 mod common;
@@ -11,7 +10,6 @@ mod common;
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimitar::outcome::{RunReport, Status};
 use scimitar::rfc::Level;
-use scimitar::run::{self, RunOptions};
 use scimitar::serve::{Bug, Bugs};
 use scimitar::suite::{self, Case};
 
@@ -46,19 +44,7 @@ fn cases() -> &'static Vec<Case> {
 /// Runs every case against a fresh reference server with these bugs.
 async fn run_all(bugs: Bugs) -> RunReport {
     let (server, client, caps) = common::embedded(bugs, TOKEN).await;
-    let options = RunOptions {
-        concurrency: 8,
-        ..Default::default()
-    };
-    let report = run::run(
-        &client,
-        &caps,
-        cases(),
-        &options,
-        &AtomicBool::new(false),
-        &|_| {},
-    )
-    .await;
+    let report = common::run_cases(&client, &caps, cases()).await;
     server.stop().await;
     report
 }

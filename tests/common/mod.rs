@@ -4,9 +4,14 @@
 
 use std::time::Duration;
 
+use std::sync::atomic::AtomicBool;
+
 use scimitar::discover::Capabilities;
 use scimitar::http::{Auth, Client, ClientConfig};
+use scimitar::outcome::RunReport;
+use scimitar::run::{self, RunOptions};
 use scimitar::serve::{self, Bugs, Running, ServerConfig};
+use scimitar::suite::Case;
 
 /// A reference server with these bugs, a bearer-authenticated client for it,
 /// and what discovery found.
@@ -40,4 +45,21 @@ pub async fn embedded_with(
     let client = Client::new(client).unwrap();
     let caps = Capabilities::discover(&client).await.unwrap();
     (server, client, caps)
+}
+
+/// Runs cases against a target, eight at a time, to the end.
+pub async fn run_cases(client: &Client, caps: &Capabilities, cases: &[Case]) -> RunReport {
+    let options = RunOptions {
+        concurrency: 8,
+        ..Default::default()
+    };
+    run::run(
+        client,
+        caps,
+        cases,
+        &options,
+        &AtomicBool::new(false),
+        &|_| {},
+    )
+    .await
 }
