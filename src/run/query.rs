@@ -191,6 +191,9 @@ impl CaseRun<'_, '_> {
                 );
             }
             returned.extend(page_ids);
+            if let (0, Some(change)) = (page, &step.change_after_first_page) {
+                self.change_list(&rt.endpoint, change).await?;
+            }
             let total = body["totalResults"].as_u64().map(|t| t as usize);
             position = match position {
                 Position::Index(start) => {
@@ -245,6 +248,9 @@ impl CaseRun<'_, '_> {
         let Expected::Members(want) = expected else {
             unreachable!("handled above")
         };
+        if step.pages_only {
+            return Ok(());
+        }
         let got: Vec<String> = returned.iter().filter_map(|id| name_of(id)).collect();
         let mut failures = vec![];
         let extra: Vec<String> = got
@@ -316,6 +322,52 @@ impl CaseRun<'_, '_> {
             let curl = self.exchanges.last().map(|e| e.curl.clone());
             Err(Stop::Failed(failures, curl))
         }
+    }
+
+    /// Creates a resource and deletes a fixture in the middle of a walk.
+    async fn change_list(
+        &mut self,
+        endpoint: &str,
+        change: &crate::suite::WalkChange,
+    ) -> Result<(), Stop> {
+        let errored = |m: String| Stop::Errored(format!("changing the list during the walk: {m}"));
+        let body = self.vars.render(&change.create).map_err(&errored)?;
+        let created = self
+            .send(Request {
+                method: "POST".into(),
+                target: endpoint.to_string(),
+                body: Some(body.to_string().into_bytes()),
+                authenticate: true,
+                ..Default::default()
+            })
+            .await?;
+        if !(200..300).contains(&created.status) {
+            return Err(errored(format!(
+                "POST {endpoint} answered {}",
+                created.status
+            )));
+        }
+        let id = self
+            .vars
+            .lookup(&format!("{}/id", change.delete))
+            .map_err(&errored)?;
+        let target = format!("{endpoint}/{}", id.as_str().unwrap_or_default());
+        self.guard("DELETE", &self.relative(&target))?;
+        let deleted = self
+            .send(Request {
+                method: "DELETE".into(),
+                target: target.clone(),
+                authenticate: true,
+                ..Default::default()
+            })
+            .await?;
+        if !(200..300).contains(&deleted.status) {
+            return Err(errored(format!(
+                "DELETE {target} answered {}",
+                deleted.status
+            )));
+        }
+        Ok(())
     }
 
     fn query_request(

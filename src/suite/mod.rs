@@ -7,5 +7,5 @@ pub mod yaml;
 pub use load::{load_default, load_paths, Loader};
 pub use model::{
     Case, CheckStep, Expect, Fixture, HttpStep, Matcher, Origin, PatchStep, QueryStep, StatusSet,
-    Step,
+    Step, WalkChange,
 };

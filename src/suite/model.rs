@@ -134,6 +134,23 @@ pub struct QueryStep {
     /// Walk with cursors (RFC 9865) instead of startIndex.
     #[serde(default)]
     pub cursor: bool,
+    /// Change the list while walking it: after the first page, create this
+    /// resource and delete that fixture (RFC 7644 §3.4.2.4: pages are not stable).
+    #[serde(default)]
+    pub change_after_first_page: Option<WalkChange>,
+    /// Only check that every page answers (no membership verdict).
+    #[serde(default)]
+    pub pages_only: bool,
+}
+
+/// The changes a walk makes to its own list.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WalkChange {
+    /// A resource to create, of the queried type, templated.
+    pub create: Value,
+    /// A fixture of the case to delete.
+    pub delete: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]
