@@ -287,13 +287,14 @@ impl<'s> Applier<'s> {
         let mut out: Vec<&'static str> = vec![];
         let mut state = resource.clone();
         for op in &ops {
-            for start in [&state, resource] {
-                if let Err(e) = self.apply_operations(start, std::slice::from_ref(op)) {
-                    out.extend(e.scim_types.iter().copied());
-                }
+            let one = std::slice::from_ref(op);
+            // Alone on the original resource, and after the operations before it.
+            if let Err(e) = self.apply_operations(resource, one) {
+                out.extend(e.scim_types.iter().copied());
             }
-            if let Ok(done) = self.apply_operations(&state, std::slice::from_ref(op)) {
-                state = done.resource;
+            match self.apply_operations(&state, one) {
+                Ok(done) => state = done.resource,
+                Err(e) => out.extend(e.scim_types.iter().copied()),
             }
         }
         out.sort_unstable();
@@ -374,11 +375,7 @@ impl<'s> Applier<'s> {
     }
 
     fn core_id(&self) -> &'s str {
-        self.eval_core().id.as_str()
-    }
-
-    fn eval_core(&self) -> &'s Schema {
-        self.eval.core()
+        self.eval.core().id.as_str()
     }
 
     fn key_path(&self, k: &str) -> Result<PatchPath, PatchError> {
