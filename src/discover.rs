@@ -245,9 +245,15 @@ impl Capabilities {
             // RFC 9865 §4: the SPC `pagination` object says which methods
             // exist; without it, a server pages by index (RFC 7644 §3.4.2.4).
             let declared = self.spc.as_ref().and_then(|spc| spc.get("pagination"));
-            let offered = match declared {
-                None => method == "index",
-                Some(p) => p.get(method).and_then(Value::as_bool).unwrap_or(false),
+            let flag = |p: &Value, name: &str| p.get(name).and_then(Value::as_bool) == Some(true);
+            let offered = match (declared, method) {
+                (None, m) => m == "index",
+                // The default: declared, or the only method offered (RFC 9865 §2.3, §2.4).
+                (Some(p), "default-cursor") => {
+                    p.get("defaultPaginationMethod").and_then(Value::as_str) == Some("cursor")
+                        || flag(p, "cursor") && !flag(p, "index")
+                }
+                (Some(p), m) => flag(p, m),
             };
             return if offered {
                 Ok(())

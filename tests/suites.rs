@@ -10,7 +10,7 @@ mod common;
 use libtest_mimic::{Arguments, Failed, Trial};
 use scimitar::outcome::{RunReport, Status};
 use scimitar::rfc::Level;
-use scimitar::serve::{Bug, Bugs};
+use scimitar::serve::{Bug, Bugs, Method, ServerConfig};
 use scimitar::suite::{self, Case};
 
 const TOKEN: &str = "suite-test-token-0123456789";
@@ -41,9 +41,20 @@ fn cases() -> &'static Vec<Case> {
     })
 }
 
-/// Runs every case against a fresh reference server with these bugs.
+/// Runs every case against a fresh reference server with these bugs. The
+/// server pages five resources at a time and pages with cursors by default,
+/// so every walk crosses pages and the cases over page limits and the
+/// default method apply (`tests/paging.rs` shows other configurations reach
+/// the same verdicts).
 async fn run_all(bugs: Bugs) -> RunReport {
-    let (server, client, caps) = common::embedded(bugs, TOKEN).await;
+    let config = ServerConfig {
+        bugs,
+        token: Some(TOKEN.into()),
+        page_size: Some(5),
+        default_pagination: Method::Cursor,
+        ..Default::default()
+    };
+    let (server, client, caps) = common::embedded_with(config, None).await;
     let report = common::run_cases(&client, &caps, cases()).await;
     server.stop().await;
     report

@@ -37,10 +37,14 @@ pub struct ServeArgs {
     /// (so that clients must walk the pages).
     #[arg(long, value_name = "N")]
     pub page_size: Option<usize>,
-    /// Paging methods offered (RFC 9865): index, cursor, or both (index by default).
+    /// Paging methods offered (RFC 9865): index, cursor, or both.
     #[arg(long, value_enum, default_value = "both")]
     pub pagination: crate::serve::Pagination,
-    /// Seconds a cursor stays valid (advertised as cursorTimeout).
+    /// With both methods, the one a request naming neither gets (RFC 9865 §2.4).
+    #[arg(long, value_enum, default_value = "index")]
+    pub default_pagination: crate::serve::Method,
+    /// Seconds a cursor stays valid (advertised as cursorTimeout); 10 when unset,
+    /// short enough for a run to see cursors expire.
     #[arg(long, value_name = "SECS")]
     pub cursor_timeout: Option<u64>,
 }
@@ -100,6 +104,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         create_delay: None,
         page_size: args.page_size,
         pagination: args.pagination,
+        default_pagination: args.default_pagination,
         cursor_timeout: args.cursor_timeout,
     };
     let server = match serve::start(config, args.addr).await {

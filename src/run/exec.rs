@@ -207,6 +207,7 @@ impl CaseRun<'_, '_> {
                 Step::Check(c) => self.check_step(i + 1, c).await?,
                 Step::Query(q) => self.query_step(i + 1, q).await?,
                 Step::Patch(p) => self.patch_step(i + 1, p).await?,
+                Step::Wait(w) => self.wait_step(i + 1, w).await?,
             }
         }
         Ok(())

@@ -13,6 +13,7 @@ mod query;
 pub mod sequences;
 pub mod sweep;
 pub mod template;
+mod wait;
 
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::time::Instant;

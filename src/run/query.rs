@@ -100,7 +100,15 @@ impl CaseRun<'_, '_> {
             .collect();
         let name_of = |id: &str| ids.iter().find(|(_, i)| i == id).map(|(n, _)| n.clone());
         let mut returned: Vec<String> = vec![];
-        let count = step.count.unwrap_or(50) as usize;
+        let limit = match (&step.over_limit, &expected) {
+            (Some(l), Expected::Members(want)) => Some(
+                page_limit(caps.spc.as_ref(), &l.spc, want.len())
+                    .map_err(|why| Stop::Skipped(format!("{label}: {why}")))?,
+            ),
+            _ => None,
+        };
+        // Over a limit, ask for one resource more than it allows.
+        let count = limit.map_or(step.count.unwrap_or(50) as usize, |l| l + 1);
         // RFC 9865: cursors when asked for, or when the server pages no other way.
         let cursor_walk = step.cursor
             || caps.meets("pagination:index").is_err() && caps.meets("pagination:cursor").is_ok();
@@ -148,6 +156,13 @@ impl CaseRun<'_, '_> {
                 }
                 return Ok(());
             }
+            if let (Some(over), 0) = (&step.over_limit, page) {
+                let scim_type = body.as_ref().and_then(|b| b["scimType"].as_str());
+                if resp.status == 400 && scim_type == Some(over.refusal.as_str()) {
+                    // Refusing a count over the limit is the other allowed answer.
+                    return Ok(());
+                }
+            }
             let Some(body) = body.filter(|_| resp.status == 200) else {
                 let detail = resp
                     .json()
@@ -175,6 +190,20 @@ impl CaseRun<'_, '_> {
                         &format!("page {}", page + 1),
                         problem.0,
                         problem.1,
+                    );
+                }
+            }
+            if let (Some(l), Some(over)) = (limit, &step.over_limit) {
+                let per_page = body["itemsPerPage"].as_u64().unwrap_or(0) as usize;
+                if items.len() > l || per_page > l {
+                    return self.fail(
+                        &describe,
+                        &format!("page {} asked with count={count}", page + 1),
+                        format!(
+                            "at most {l} resources ({} of /ServiceProviderConfig), or 400 {}",
+                            over.spc, over.refusal
+                        ),
+                        format!("{} resources, itemsPerPage {per_page}", items.len()),
                     );
                 }
             }
@@ -451,6 +480,25 @@ impl CaseRun<'_, '_> {
             curl,
         ))
     }
+}
+
+/// The limit at `pointer` of the SPC, when it is below the `members` the
+/// filter matches (else a case over it shows nothing); or why not.
+fn page_limit(spc: Option<&Value>, pointer: &str, members: usize) -> Result<usize, String> {
+    let limit = spc
+        .and_then(|s| s.pointer(pointer))
+        .ok_or_else(|| format!("/ServiceProviderConfig declares no {pointer}"))?;
+    let limit = limit
+        .as_u64()
+        .filter(|l| *l > 0)
+        .ok_or_else(|| format!("{pointer} is {limit}, not a positive integer"))?
+        as usize;
+    if limit >= members {
+        return Err(format!(
+            "{pointer} is {limit}, not below the {members} resources this case lists"
+        ));
+    }
+    Ok(limit)
 }
 
 fn with_id(name: &str, ids: &[(String, String)]) -> String {

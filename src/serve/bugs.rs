@@ -143,6 +143,10 @@ bugs! {
     CursorNotUrlSafe = "cursor-not-url-safe", "cursor", "cursors contain '+', '/' and '=' (base64), which are not URL-safe";
     InvalidCursorRestarts = "invalid-cursor-restarts", "cursor", "an invalid cursor answers the first page instead of 400 invalidCursor";
     CursorCountChangeAccepted = "cursor-count-change-accepted", "cursor", "a cursor request whose count differs from the first request's is answered instead of 400 invalidCount";
+    CursorExpiresEarly = "cursor-expires-early", "cursor", "cursors expire after a quarter of the advertised cursorTimeout";
+    ExpiredCursorRestarts = "expired-cursor-restarts", "cursor", "an expired cursor answers the first page again instead of 400 expiredCursor";
+    DefaultMethodIgnored = "default-method-ignored", "cursor", "a request naming no paging method gets index paging although cursor is the advertised default";
+    CountOverLimit = "count-over-limit", "pagination", "count is honoured beyond the advertised maxResults and maxPageSize";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
     SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";

@@ -10,7 +10,6 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
-use super::listing::MAX_RESULTS;
 use super::respond::{error, scim};
 use super::store::Kind;
 use super::{base_url, App};
@@ -37,7 +36,7 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
         "documentationUri": "https://example.invalid/scimitar",
         "patch": {"supported": !app.bug(Bug::UnsupportedPatch400)},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": true, "maxResults": MAX_RESULTS},
+        "filter": {"supported": true, "maxResults": app.page_size()},
         "pagination": super::paging::spc(&app),
         "changePassword": {"supported": false},
         "sort": {"supported": true},

@@ -6,7 +6,7 @@ mod discovery;
 mod listing;
 mod oauth;
 mod paging;
-pub use paging::Pagination;
+pub use paging::{Method, Pagination};
 mod patch;
 mod project;
 mod query;
@@ -49,7 +49,9 @@ pub struct ServerConfig {
     pub page_size: Option<usize>,
     /// The paging methods offered (RFC 9865).
     pub pagination: paging::Pagination,
-    /// Seconds a cursor stays valid (RFC 9865 §4 cursorTimeout); 3600 when unset.
+    /// With both methods, the one a request naming neither gets.
+    pub default_pagination: paging::Method,
+    /// Seconds a cursor stays valid (RFC 9865 §4 cursorTimeout); 10 when unset.
     pub cursor_timeout: Option<u64>,
 }
 
@@ -82,8 +84,17 @@ impl App {
         self.inner.config.pagination
     }
 
+    /// The method a request naming none gets.
+    pub fn default_pagination(&self) -> paging::Method {
+        match self.inner.config.pagination {
+            paging::Pagination::Index => paging::Method::Index,
+            paging::Pagination::Cursor => paging::Method::Cursor,
+            paging::Pagination::Both => self.inner.config.default_pagination,
+        }
+    }
+
     pub fn cursor_timeout(&self) -> u64 {
-        self.inner.config.cursor_timeout.unwrap_or(3600)
+        self.inner.config.cursor_timeout.unwrap_or(10)
     }
 
     /// The most resources one page holds.

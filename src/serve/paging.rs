@@ -24,6 +24,14 @@ pub enum Pagination {
     Both,
 }
 
+/// A paging method, for the default of a server offering both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Method {
+    #[default]
+    Index,
+    Cursor,
+}
+
 /// One page to answer: which resources, and the paging members.
 pub struct Page {
     pub skip: usize,
@@ -85,6 +93,16 @@ fn refuse(scim_type: &'static str, detail: &str) -> Refusal {
     (400, scim_type, detail.to_string())
 }
 
+/// Seconds a cursor is honoured: the advertised cursorTimeout (a minimum,
+/// RFC 9865 §4; `issued` is rounded down, so a cursor lives up to a second longer).
+fn lifetime(app: &App) -> u64 {
+    if app.bug(Bug::CursorExpiresEarly) {
+        app.cursor_timeout() / 4
+    } else {
+        app.cursor_timeout()
+    }
+}
+
 /// The page a query gets out of `total` matching resources.
 pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
     let max = app.page_size();
@@ -92,11 +110,17 @@ pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
         .count
         .filter(|c| !(app.bug(Bug::CountZeroReturnsAll) && *c <= 0))
         .map(|c| c.max(0) as usize);
-    let size = asked.unwrap_or(max).min(max);
+    let size = match asked {
+        Some(a) if app.bug(Bug::CountOverLimit) => a,
+        _ => asked.unwrap_or(max).min(max),
+    };
+    let named = q.cursor.is_some() || q.start_index.is_some();
     let cursor_paging = match app.pagination() {
         Pagination::Index => false,
+        _ if !named && app.bug(Bug::DefaultMethodIgnored) => false,
         Pagination::Cursor => true,
-        Pagination::Both => q.cursor.is_some(),
+        Pagination::Both if named => q.cursor.is_some(),
+        Pagination::Both => app.default_pagination() == Method::Cursor,
     };
     if !cursor_paging {
         let start = if app.bug(Bug::StartIndexIgnored) {
@@ -139,8 +163,12 @@ pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
                     "count must stay as in the first request (RFC 9865 §2.1)",
                 ))
             }
-            Some(c) if now().saturating_sub(c.issued) > app.cursor_timeout() => {
-                return Err(refuse("expiredCursor", "the cursor has expired"))
+            Some(c) if now().saturating_sub(c.issued) > lifetime(app) => {
+                if app.bug(Bug::ExpiredCursorRestarts) {
+                    0
+                } else {
+                    return Err(refuse("expiredCursor", "the cursor has expired"));
+                }
             }
             Some(c) => c.offset,
             None if app.bug(Bug::InvalidCursorRestarts) => 0,
@@ -182,7 +210,10 @@ pub fn spc(app: &App) -> Value {
     json!({
         "cursor": mode != Pagination::Index,
         "index": mode != Pagination::Cursor,
-        "defaultPaginationMethod": if mode == Pagination::Cursor { "cursor" } else { "index" },
+        "defaultPaginationMethod": match app.default_pagination() {
+            Method::Cursor => "cursor",
+            Method::Index => "index",
+        },
         "defaultPageSize": app.page_size(),
         "maxPageSize": app.page_size(),
         "cursorTimeout": app.cursor_timeout(),

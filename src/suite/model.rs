@@ -79,7 +79,30 @@ pub enum Step {
     Check(CheckStep),
     Query(Box<QueryStep>),
     Patch(Box<PatchStep>),
+    Wait(WaitStep),
     Http(Box<HttpStep>),
+}
+
+/// A pause as long as a duration the server declares (RFC 9865 §4
+/// `cursorTimeout`), scaled; the case is skipped when the server declares
+/// none or the pause would exceed `at_most` seconds.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WaitStep {
+    /// A JSON pointer into /ServiceProviderConfig giving seconds.
+    pub wait: String,
+    /// Multiplies the declared seconds.
+    #[serde(default = "one")]
+    pub scale: f64,
+    /// Seconds added after scaling.
+    #[serde(default)]
+    pub add: f64,
+    /// The longest pause the case makes, in seconds.
+    pub at_most: f64,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// A PATCH whose result the reference applier computes: the server's
@@ -141,6 +164,20 @@ pub struct QueryStep {
     /// Only check that every page answers (no membership verdict).
     #[serde(default)]
     pub pages_only: bool,
+    /// Ask for one more resource per page than a limit the server declares:
+    /// every page must stay within it, or the server refuses as stated.
+    #[serde(default)]
+    pub over_limit: Option<PageLimit>,
+}
+
+/// A page limit from /ServiceProviderConfig and the refusal allowed instead.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageLimit {
+    /// A JSON pointer into /ServiceProviderConfig (`/filter/maxResults`).
+    pub spc: String,
+    /// The scimType of a 400 that may answer instead (`tooMany`).
+    pub refusal: String,
 }
 
 /// The changes a walk makes to its own list.
