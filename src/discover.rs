@@ -27,6 +27,8 @@ pub struct Capabilities {
     pub schema_json: Vec<Value>,
     /// Whether the run sends credentials.
     pub credentials: bool,
+    /// How the run receives SCIM events, when it does.
+    pub events: Option<crate::events::Delivery>,
     /// Problems met while reading the declarations (reported by discovery cases).
     pub problems: Vec<String>,
     pub exchanges: Vec<Exchange>,
@@ -217,6 +219,59 @@ impl Capabilities {
         }
     }
 
+    /// `events` (the server advertises events and the run receives them),
+    /// `events:push` or `events:poll` (and receives them that way).
+    fn meets_events(&self, how: &str) -> Result<(), String> {
+        use crate::events::Delivery;
+        let advertised = self
+            .spc
+            .as_ref()
+            .and_then(|s| s.get("securityEvents"))
+            .is_some_and(Value::is_object);
+        if !advertised {
+            return Err(
+                "/ServiceProviderConfig has no securityEvents (RFC 9967 §4: no events)".into(),
+            );
+        }
+        if how == "advertised" {
+            return Ok(());
+        }
+        if let Some(event) = how.strip_prefix("uri:") {
+            // The provider says it can generate the event (RFC 9967 §4 eventUris).
+            let listed = self
+                .spc
+                .as_ref()
+                .and_then(|s| s.pointer("/securityEvents/eventUris"))
+                .and_then(Value::as_array)
+                .is_some_and(|uris| {
+                    uris.iter().filter_map(Value::as_str).any(|u| {
+                        let short = u.trim_start_matches("urn:ietf:params:scim:event:");
+                        short == event
+                            || short
+                                .strip_prefix(event)
+                                .is_some_and(|r| r.starts_with(':'))
+                    })
+                });
+            if !listed {
+                return Err(format!("securityEvents.eventUris does not list {event}"));
+            }
+            return self.meets_events("");
+        }
+        let wanted = match how {
+            "" => None,
+            "push" => Some(Delivery::Push),
+            "poll" => Some(Delivery::Poll),
+            other => return Err(format!("unknown events requirement `events:{other}`")),
+        };
+        match (self.events, wanted) {
+            (None, _) => Err("the run receives no events (give --events push or poll)".into()),
+            (Some(d), Some(w)) if d != w => {
+                Err(format!("the run receives events by {d:?}, not {w:?}"))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Whether the SPC says `feature.supported` is true.
     pub fn feature(&self, name: &str) -> bool {
         self.spc
@@ -259,6 +314,28 @@ impl Capabilities {
                 Ok(())
             } else {
                 Err(format!("the server does not advertise pagination.{method}"))
+            };
+        }
+        if let Some(what) = requirement
+            .strip_prefix("events")
+            .filter(|w| w.is_empty() || w.starts_with(':'))
+        {
+            return self.meets_events(what.trim_start_matches(':'));
+        }
+        if requirement == "async" {
+            // RFC 9967 §4: "long" or "request" complete requests asynchronously.
+            let mode = self
+                .spc
+                .as_ref()
+                .and_then(|s| s.pointer("/securityEvents/asyncRequest"))
+                .and_then(Value::as_str)
+                .map(str::to_ascii_lowercase);
+            return match mode.as_deref() {
+                Some("long" | "request") => Ok(()),
+                _ => Err(
+                    "/ServiceProviderConfig securityEvents.asyncRequest is not long or request"
+                        .into(),
+                ),
             };
         }
         if requirement == "credentials" {

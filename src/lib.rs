@@ -14,6 +14,7 @@ pub mod baseline;
 pub mod check;
 pub mod cli;
 pub mod discover;
+pub mod events;
 pub mod gen;
 pub mod http;
 pub mod outcome;

@@ -8,6 +8,7 @@ use std::sync::OnceLock;
 mod common;
 
 use libtest_mimic::{Arguments, Failed, Trial};
+use scimitar::events::Delivery;
 use scimitar::outcome::{RunReport, Status};
 use scimitar::rfc::Level;
 use scimitar::serve::{Bug, Bugs, Method, ServerConfig};
@@ -45,8 +46,8 @@ fn cases() -> &'static Vec<Case> {
 /// server pages five resources at a time and pages with cursors by default,
 /// so every walk crosses pages and the cases over page limits and the
 /// default method apply (`tests/paging.rs` shows other configurations reach
-/// the same verdicts).
-async fn run_all(bugs: Bugs) -> RunReport {
+/// the same verdicts). It publishes SCIM events, received by `delivery`.
+async fn run_all(bugs: Bugs, delivery: Delivery, full: bool) -> RunReport {
     let config = ServerConfig {
         bugs,
         token: Some(TOKEN.into()),
@@ -54,15 +55,41 @@ async fn run_all(bugs: Bugs) -> RunReport {
         default_pagination: Method::Cursor,
         ..Default::default()
     };
-    let (server, client, caps) = common::embedded_with(config, None).await;
-    let report = common::run_cases(&client, &caps, cases()).await;
+    let (server, client, caps, session) =
+        common::embedded_with_events(config, delivery, full).await;
+    let report = common::run_cases_with_events(&client, &caps, cases(), &session).await;
+    session.stop().await;
     server.stop().await;
     report
 }
 
-fn clean_report() -> &'static RunReport {
-    static R: OnceLock<RunReport> = OnceLock::new();
-    R.get_or_init(|| runtime().block_on(run_all(Bugs::none())))
+/// How a bug's run receives events: push for the bugs of pushing, notice
+/// mode for the bug of notice events, else polling and full events.
+fn setup(bug: Bug) -> (Delivery, bool) {
+    match bug {
+        Bug::PushWrongContentType => (Delivery::Push, true),
+        Bug::NoticeWithData => (Delivery::Poll, false),
+        _ => (Delivery::Poll, true),
+    }
+}
+
+/// The clean server, with events received by polling and by push.
+fn clean_reports() -> &'static [RunReport; 2] {
+    static R: OnceLock<[RunReport; 2]> = OnceLock::new();
+    R.get_or_init(|| {
+        runtime().block_on(async {
+            [
+                run_all(Bugs::none(), Delivery::Poll, true).await,
+                run_all(Bugs::none(), Delivery::Push, true).await,
+            ]
+        })
+    })
+}
+
+/// The bugs the suites are run against: those of the receiver role are
+/// caught by `scimitar events send` (tests/events_send.rs) instead.
+fn matrix_bugs() -> impl Iterator<Item = Bug> {
+    Bug::ALL.iter().copied().filter(|b| b.area() != "receiver")
 }
 
 /// What one bug did to a run.
@@ -80,8 +107,9 @@ fn matrix() -> &'static BTreeMap<&'static str, BugResult> {
     static M: OnceLock<BTreeMap<&'static str, BugResult>> = OnceLock::new();
     M.get_or_init(|| {
         runtime().block_on(async {
-            let runs = Bug::ALL.iter().map(|bug| async move {
-                let report = run_all(Bugs::of([*bug])).await;
+            let runs = matrix_bugs().map(|bug| async move {
+                let (delivery, full) = setup(bug);
+                let report = run_all(Bugs::of([bug]), delivery, full).await;
                 let mut result = BugResult::default();
                 if !report.cleanup.leftover.is_empty() {
                     result
@@ -117,16 +145,22 @@ fn main() {
         let id = case.id.clone();
         let negated = case.requires.iter().any(|r| r.starts_with('!'));
         trials.push(Trial::test(format!("case::{id}"), move || {
-            let outcome = clean_report()
-                .cases
+            // Passed with one delivery (the other may not apply), and
+            // neither failed nor errored with the other.
+            let outcomes: Vec<_> = clean_reports()
                 .iter()
-                .find(|o| o.id == id)
-                .expect("outcome");
-            match outcome.status {
-                Status::Passed => Ok(()),
+                .map(|r| r.cases.iter().find(|o| o.id == id).expect("outcome"))
+                .collect();
+            let bad = outcomes
+                .iter()
+                .find(|o| matches!(o.status, Status::Failed | Status::Errored));
+            let passed = outcomes.iter().any(|o| o.status == Status::Passed);
+            match (bad, passed) {
+                (Some(o), _) => Err(Failed::from(scimitar::report::case_text(o))),
+                (None, true) => Ok(()),
                 // A case for servers without a feature the reference server has.
-                Status::Skipped if negated => Ok(()),
-                _ => Err(Failed::from(scimitar::report::case_text(outcome))),
+                (None, false) if negated => Ok(()),
+                (None, false) => Err(Failed::from(scimitar::report::case_text(outcomes[0]))),
             }
         }));
         let id = case.id.clone();
@@ -149,7 +183,7 @@ fn main() {
             }
         }));
     }
-    for bug in Bug::ALL {
+    for bug in matrix_bugs() {
         let name = bug.name();
         trials.push(Trial::test(format!("bug::{name}"), move || {
             let result = &matrix()[name];
@@ -163,12 +197,13 @@ fn main() {
         }));
     }
     trials.push(Trial::test("clean-run-leaves-nothing", || {
-        let c = &clean_report().cleanup;
-        if c.leftover.is_empty() && c.created == c.deleted && c.created > 0 {
-            Ok(())
-        } else {
-            Err(format!("{c:?}").into())
+        for r in clean_reports() {
+            let c = &r.cleanup;
+            if !(c.leftover.is_empty() && c.created == c.deleted && c.created > 0) {
+                return Err(format!("{c:?}").into());
+            }
         }
+        Ok(())
     }));
     libtest_mimic::run(&args, trials).exit();
 }

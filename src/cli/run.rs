@@ -9,6 +9,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use url::Url;
 
+use super::events::{Embedded, EventArgs, Running};
 use super::exit;
 use super::target::TargetArgs;
 use crate::baseline::Baseline;
@@ -32,6 +33,8 @@ pub struct RunArgs {
     pub select: SelectArgs,
     #[command(flatten)]
     pub target: TargetArgs,
+    #[command(flatten)]
+    pub events: EventArgs,
     /// Write the JSON report here.
     #[arg(long, value_name = "PATH")]
     pub json: Option<PathBuf>,
@@ -228,7 +231,33 @@ pub async fn run(args: RunArgs) -> i32 {
             return exit::USAGE;
         }
     };
+    // Events: the receiver starts first, so that the embedded server can push to it.
+    let emb = (args.url.is_none() && args.events.delivery.is_some()).then(Embedded::new);
+    let inbox = match args.events.delivery {
+        None => None,
+        Some(_) => match args.events.trust(emb.as_ref()) {
+            Ok(trust) => Some(args.events.inbox(trust)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::USAGE;
+            }
+        },
+    };
+    let receiver = match &inbox {
+        Some(inbox) => match args.events.start_receiver(inbox).await {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: events receiver: {e}");
+                return exit::USAGE;
+            }
+        },
+        None => None,
+    };
+    if let (Some(r), Some(_)) = (&receiver, &args.url) {
+        eprintln!("events: the transmitter must push SETs to {}", r.url);
+    }
     let mut embedded = None;
+    let mut poll_default = None;
     let config = match &args.url {
         Some(url) => {
             if !args.bugs.is_empty() {
@@ -245,10 +274,27 @@ pub async fn run(args: RunArgs) -> i32 {
         }
         None => {
             let token = format!("emb-{}", uuid::Uuid::new_v4().simple());
+            let events = emb.as_ref().map(|e| serve::EventsConfig {
+                issuer: e.issuer.clone(),
+                audience: e.audience.clone(),
+                secret: e.secret.clone(),
+                full: true,
+                push: receiver.as_ref().map(|r| serve::PushTarget {
+                    url: r.url.clone(),
+                    root_cert_pem: r.cert_pem.clone().map(String::into_bytes),
+                    token: None,
+                }),
+                receiver: serve::ReceiverConfig {
+                    issuer: e.issuer.clone(),
+                    audience: e.audience.clone(),
+                    secret: e.secret.clone(),
+                },
+            });
             let server = serve::start(
                 ServerConfig {
                     bugs,
                     token: Some(token.clone()),
+                    events,
                     ..Default::default()
                 },
                 ([127, 0, 0, 1], 0).into(),
@@ -261,8 +307,12 @@ pub async fn run(args: RunArgs) -> i32 {
                     return exit::UNREACHABLE;
                 }
             };
-            let mut config =
-                ClientConfig::new(Url::parse(&server.base_url).expect("server URL is valid"));
+            let base = Url::parse(&server.base_url).expect("server URL is valid");
+            poll_default = base
+                .join("/events/poll")
+                .ok()
+                .map(|u| (u.to_string(), Some(token.clone())));
+            let mut config = ClientConfig::new(base);
             config.auth = Auth::Bearer {
                 token,
                 env: "SCIMITAR_TOKEN".into(),
@@ -271,7 +321,25 @@ pub async fn run(args: RunArgs) -> i32 {
             config
         }
     };
-    let code = run_against(&args, config, &cases, baseline.as_ref()).await;
+    let running = match (inbox, args.events.delivery) {
+        (Some(inbox), Some(delivery)) => {
+            match args
+                .events
+                .start_poller(&inbox, poll_default, &args.target.bearer_env)
+            {
+                Ok(poller) => Some(Running::new(inbox, delivery, receiver, poller)),
+                Err(e) => {
+                    eprintln!("error: events: {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
+        _ => None,
+    };
+    let code = run_against(&args, config, &cases, baseline.as_ref(), running.as_ref()).await;
+    if let Some(running) = running {
+        eprintln!("{}", running.stop().await);
+    }
     if let Some(server) = embedded {
         server.stop().await;
     }
@@ -283,6 +351,7 @@ async fn run_against(
     config: ClientConfig,
     cases: &[Case],
     baseline: Option<&Baseline>,
+    events: Option<&Running>,
 ) -> i32 {
     let client = match Client::new(config) {
         Ok(c) => c,
@@ -291,7 +360,7 @@ async fn run_against(
             return exit::USAGE;
         }
     };
-    let caps = match Capabilities::discover(&client).await {
+    let mut caps = match Capabilities::discover(&client).await {
         Ok(c) => c,
         Err(e @ (DiscoverError::Unreachable(_) | DiscoverError::AuthRefused(_))) => {
             eprintln!(
@@ -302,6 +371,7 @@ async fn run_against(
             return exit::UNREACHABLE;
         }
     };
+    caps.events = events.map(|e| e.delivery);
     // Schema-driven cases come from what this server declares.
     let selection = Selection {
         areas: args.select.areas.clone(),
@@ -340,6 +410,7 @@ async fn run_against(
         concurrency: args.concurrency,
         fail_on: args.fail_on,
         max_time: args.max_time.map(std::time::Duration::from_secs),
+        events: events.map(|e| e.inbox.clone()),
     };
     let mut report = run::run(&client, &caps, cases, &options, &interrupted, &on_done).await;
     if let Some(bar) = bar {

@@ -1,11 +1,21 @@
 //! `scimitar serve`: the reference server on a fixed address.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 
 use super::exit;
-use crate::serve::{self, bugs, Bug, Bugs, ServerConfig};
+use crate::serve::{self, bugs, Bug, Bugs, EventsConfig, PushTarget, ReceiverConfig, ServerConfig};
+
+/// The payload of provisioning events (RFC 9967 §2.4).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EventMode {
+    /// `…:full` events carrying `data`, the resource as a GET returns it.
+    Full,
+    /// `…:notice` events carrying `attributes`, the names that changed.
+    Notice,
+}
 
 #[derive(Args, Debug)]
 pub struct ServeArgs {
@@ -47,6 +57,104 @@ pub struct ServeArgs {
     /// short enough for a run to see cursors expire.
     #[arg(long, value_name = "SECS")]
     pub cursor_timeout: Option<u64>,
+    /// SCIM events (RFC 9967).
+    #[command(flatten)]
+    pub events: Box<EventsArgs>,
+}
+
+/// The flags of SCIM events (boxed: they would make `ServeArgs` large).
+#[derive(Args, Debug)]
+pub struct EventsArgs {
+    /// Publish SCIM events (RFC 9967): a signed SET for every change, polled
+    /// at POST /events/poll (RFC 8936); honour Prefer: respond-async; receive
+    /// pushed SETs at POST /events/receiver (RFC 8935), which accepts the
+    /// issuer, audience and secret below.
+    #[arg(long)]
+    pub events: bool,
+    /// Provisioning event payloads: full (data) or notice (attributes).
+    #[arg(long, value_enum, default_value = "full", requires = "events")]
+    pub event_mode: EventMode,
+    /// Push every SET to this RFC 8935 receiver instead of queueing it for polling.
+    #[arg(long, value_name = "URL", requires = "events")]
+    pub events_push: Option<String>,
+    /// PEM certificates to trust (besides the built-in roots) when pushing.
+    #[arg(long, value_name = "FILE", requires = "events_push")]
+    pub events_push_ca: Option<PathBuf>,
+    /// Send the bearer token held in this environment variable with each push.
+    #[arg(long, value_name = "VAR", requires = "events_push")]
+    pub events_push_token_env: Option<String>,
+    /// Environment variable holding the HS256 secret that signs SETs (and that
+    /// the receiver verifies with); a random secret when not given.
+    #[arg(long, value_name = "VAR", requires = "events")]
+    pub events_secret_env: Option<String>,
+    /// The iss of every SET (and the issuer the receiver accepts).
+    #[arg(
+        long,
+        value_name = "ISS",
+        default_value = "urn:scimitar:reference",
+        requires = "events"
+    )]
+    pub events_issuer: String,
+    /// The aud of every SET (and the audience the receiver expects).
+    #[arg(
+        long,
+        value_name = "AUD",
+        default_value = "urn:scimitar:receiver",
+        requires = "events"
+    )]
+    pub events_audience: String,
+}
+
+/// The events configuration the flags ask for; the error is for the user.
+fn events_config(args: &EventsArgs) -> Result<Option<EventsConfig>, String> {
+    if !args.events {
+        return Ok(None);
+    }
+    let env = |var: &str, flag: &str| match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Ok(v),
+        _ => Err(format!("{flag} {var}: the variable is not set")),
+    };
+    let secret = match &args.events_secret_env {
+        Some(var) => env(var, "--events-secret-env")?.into_bytes(),
+        None => {
+            let mut random = uuid::Uuid::new_v4().as_bytes().to_vec();
+            random.extend_from_slice(uuid::Uuid::new_v4().as_bytes());
+            random
+        }
+    };
+    let push = match &args.events_push {
+        None => None,
+        Some(url) => {
+            let root_cert_pem = match &args.events_push_ca {
+                None => None,
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .map_err(|e| format!("--events-push-ca {}: {e}", path.display()))?,
+                ),
+            };
+            let token = match &args.events_push_token_env {
+                None => None,
+                Some(var) => Some(env(var, "--events-push-token-env")?),
+            };
+            Some(PushTarget {
+                url: url.clone(),
+                root_cert_pem,
+                token,
+            })
+        }
+    };
+    Ok(Some(EventsConfig {
+        issuer: args.events_issuer.clone(),
+        audience: args.events_audience.clone(),
+        receiver: ReceiverConfig {
+            issuer: args.events_issuer.clone(),
+            audience: args.events_audience.clone(),
+            secret: secret.clone(),
+        },
+        secret,
+        full: args.event_mode == EventMode::Full,
+        push,
+    }))
 }
 
 pub async fn serve(args: ServeArgs) -> i32 {
@@ -96,6 +204,13 @@ pub async fn serve(args: ServeArgs) -> i32 {
             }
         },
     };
+    let events = match events_config(&args.events) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let config = ServerConfig {
         bugs,
         token,
@@ -106,6 +221,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         pagination: args.pagination,
         default_pagination: args.default_pagination,
         cursor_timeout: args.cursor_timeout,
+        events,
     };
     let server = match serve::start(config, args.addr).await {
         Ok(s) => s,
@@ -115,6 +231,14 @@ pub async fn serve(args: ServeArgs) -> i32 {
         }
     };
     println!("serving SCIM 2.0 on {}", server.base_url);
+    if args.events.events {
+        let root = format!("http://{}", server.addr);
+        match &args.events.events_push {
+            Some(_) => println!("SCIM events: pushed (RFC 8935)"),
+            None => println!("SCIM events: poll at {root}/events/poll (RFC 8936)"),
+        }
+        println!("SET receiver: {root}/events/receiver (RFC 8935)");
+    }
     let _ = tokio::signal::ctrl_c().await;
     server.stop().await;
     exit::OK

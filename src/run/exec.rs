@@ -26,6 +26,8 @@ pub struct Context<'a> {
     pub counter: AtomicU64,
     /// The populations of the suite files, created before the cases run.
     pub populations: super::population::Populations,
+    /// The SCIM events received, when the run receives any.
+    pub events: Option<&'a crate::events::Inbox>,
 }
 
 /// Why a case stopped before its end.
@@ -208,6 +210,8 @@ impl CaseRun<'_, '_> {
                 Step::Query(q) => self.query_step(i + 1, q).await?,
                 Step::Patch(p) => self.patch_step(i + 1, p).await?,
                 Step::Wait(w) => self.wait_step(i + 1, w).await?,
+                Step::Events(e) => self.events_step(i + 1, e).await?,
+                Step::Async(a) => self.async_step(i + 1, a).await?,
             }
         }
         Ok(())

@@ -2,7 +2,9 @@
 //! Cases run concurrently up to a limit; every resource the run created is
 //! deleted at the end, also after an interrupt.
 
+mod asynchronous;
 pub mod derive;
+mod events;
 pub mod exec;
 pub mod expect;
 pub mod ledger;
@@ -38,6 +40,8 @@ pub struct RunOptions {
     /// No case starts after this much time; those left are skipped, and
     /// cleanup still runs.
     pub max_time: Option<std::time::Duration>,
+    /// Where the SCIM events the run receives arrive, when it receives any.
+    pub events: Option<std::sync::Arc<crate::events::Inbox>>,
 }
 
 impl Default for RunOptions {
@@ -46,6 +50,7 @@ impl Default for RunOptions {
             concurrency: 4,
             fail_on: Level::Should,
             max_time: None,
+            events: None,
         }
     }
 }
@@ -78,6 +83,7 @@ pub async fn run(
         interrupted,
         counter: AtomicU64::new(0),
         populations: Default::default(),
+        events: options.events.as_deref(),
     };
     let runnable: Vec<Case> = cases
         .iter()

@@ -5,6 +5,7 @@ pub mod message;
 pub mod patch;
 pub mod path;
 pub mod schema;
+pub mod set;
 pub mod urn;
 
 pub use message::{ErrorBody, ListResponse, PatchOp, PatchOperation, SearchRequest};

@@ -159,6 +159,24 @@ bugs! {
     AuthNotRequired = "auth-not-required", "auth", "requests without credentials are served";
     AnyTokenAccepted = "any-token-accepted", "auth", "any bearer token is accepted";
     NoWwwAuthenticate = "no-www-authenticate", "auth", "401 answers carry no WWW-Authenticate header";
+    SetSubClaim = "set-sub-claim", "events", "SETs identify the subject with the JWT sub claim instead of sub_id";
+    SubIdAbsoluteUri = "sub-id-absolute-uri", "events", "sub_id uri is the absolute resource URL instead of the path relative to the base URI";
+    NoticeWithData = "notice-with-data", "events", ":notice events carry data besides attributes";
+    NoDeactivateEvent = "no-deactivate-event", "events", "setting a User's active to false emits no prov:deactivate";
+    SetTxnMismatch = "set-txn-mismatch", "events", "the Set-Txn header of a 202 differs from the txn of its asyncresp SET";
+    EventVersionStale = "event-version-stale", "events", "an event's version is the ETag from before the change";
+    EventOnFailedOperation = "event-on-failed-operation", "events", "a refused PATCH still emits prov:patch";
+    DuplicateJti = "duplicate-jti", "events", "every SET of one change has the same jti (the txn)";
+    DeleteWithPayload = "delete-with-payload", "events", "prov:delete carries the deleted resource as data";
+    AsyncWithBody = "async-with-body", "events", "the 202 answer to Prefer: respond-async carries the resource as a body";
+    PollNoRedelivery = "poll-no-redelivery", "events", "a polled SET is dropped after its first delivery, acknowledged or not";
+    PollMaxEventsIgnored = "poll-max-events-ignored", "events", "maxEvents is ignored: a poll returns every queued SET";
+    PushWrongContentType = "push-wrong-content-type", "events", "pushed SETs are labelled application/json instead of application/secevent+jwt";
+    EventsUnsigned = "events-unsigned", "events", "SETs are unsigned (alg none)";
+    ReceiverAcceptsBadSignature = "receiver-accepts-bad-signature", "receiver", "the receiver accepts SETs whose signature does not verify";
+    ReceiverAcceptsWrongAudience = "receiver-accepts-wrong-audience", "receiver", "the receiver accepts SETs whose aud does not name it";
+    ReceiverAcceptsSubClaim = "receiver-accepts-sub-claim", "receiver", "the receiver accepts SETs that use sub instead of sub_id";
+    ReceiverProcessesDuplicates = "receiver-processes-duplicates", "receiver", "the receiver processes a SET again when its jti repeats";
 }
 
 impl FromStr for Bug {

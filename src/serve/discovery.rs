@@ -50,6 +50,13 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
         }],
         "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{base}/ServiceProviderConfig")}
     });
+    if let Some(events) = app.events() {
+        // RFC 9967 §4: absent when events are off.
+        spc["securityEvents"] = json!({
+            "asyncRequest": "request",
+            "eventUris": super::events::event_uris(events.config().full),
+        });
+    }
     if app.bug(Bug::AuthSchemeUndescribed) {
         spc["authenticationSchemes"][0]
             .as_object_mut()

@@ -1,8 +1,10 @@
 //! The embedded reference server (`scimitar serve`): an in-memory SCIM 2.0
-//! service provider on axum, under `/scim/v2`, with injectable bugs.
+//! service provider on axum, under `/scim/v2`, with injectable bugs, and
+//! optionally a SCIM event publisher and receiver ([`events`], RFC 9967).
 
 pub mod bugs;
 mod discovery;
+pub mod events;
 mod listing;
 mod oauth;
 mod paging;
@@ -27,6 +29,7 @@ use axum::Router;
 use tokio::sync::oneshot;
 
 pub use bugs::{Bug, Bugs};
+pub use events::{EventsConfig, PushTarget, ReceiverConfig};
 use store::Store;
 
 /// The path under which the SCIM API is served.
@@ -53,6 +56,9 @@ pub struct ServerConfig {
     pub default_pagination: paging::Method,
     /// Seconds a cursor stays valid (RFC 9865 §4 cursorTimeout); 10 when unset.
     pub cursor_timeout: Option<u64>,
+    /// SCIM events (RFC 9967): SETs for every change, poll and push
+    /// delivery, asynchronous requests, a receiver endpoint. None: off.
+    pub events: Option<EventsConfig>,
 }
 
 /// Shared server state.
@@ -64,16 +70,29 @@ pub struct App {
 struct AppInner {
     config: ServerConfig,
     store: Mutex<Store>,
+    events: Option<events::Events>,
 }
 
 impl App {
+    /// Starts the event push task when one is configured (which needs a
+    /// Tokio runtime).
     pub fn new(config: ServerConfig) -> Self {
+        let events = config
+            .events
+            .as_ref()
+            .map(|e| events::Events::new(e, &config.bugs));
         App {
             inner: Arc::new(AppInner {
                 config,
                 store: Mutex::new(Store::default()),
+                events,
             }),
         }
+    }
+
+    /// The events state, when events are on.
+    pub fn events(&self) -> Option<&events::Events> {
+        self.inner.events.as_ref()
     }
 
     pub fn create_delay(&self) -> Option<std::time::Duration> {
@@ -133,13 +152,19 @@ pub fn router(config: ServerConfig) -> Router {
         .merge(resources::routes(store::Kind::Group))
         .merge(resources::unsupported_routes())
         .fallback(resources::not_found)
+        .layer(middleware::from_fn_with_state(
+            app.clone(),
+            events::respond_async,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .with_state(app.clone());
-    Router::new()
+    let mut root = Router::new()
         .nest(BASE_PATH, api)
-        .route("/oauth/token", axum::routing::post(oauth::token))
-        .fallback(resources::not_found)
-        .with_state(app)
+        .route("/oauth/token", axum::routing::post(oauth::token));
+    if app.events().is_some() {
+        root = root.merge(events::routes(&app));
+    }
+    root.fallback(resources::not_found).with_state(app)
 }
 
 /// Refuses requests without the configured bearer token (RFC 7644 §2);

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
+use super::events::{emit, Change};
 use super::resources::{
     find, missing, now, parse_body, precondition_failed, prepare, resource_response,
 };
@@ -71,7 +72,12 @@ pub async fn patch(
         Err(e) if app.bug(Bug::PatchRemoveWithoutPathOk) && e.scim_types == ["noTarget"] => {
             return resource_response(&app, &store, &entry, &base, StatusCode::OK, Some(&q), None);
         }
-        Err(e) => return refuse(&app, StatusCode::BAD_REQUEST, &e),
+        Err(e) => {
+            if app.bug(Bug::EventOnFailedOperation) {
+                emit(&app, &store, &base, Change::patch(&entry, &entry, &body));
+            }
+            return refuse(&app, StatusCode::BAD_REQUEST, &e);
+        }
     };
     if app.bug(Bug::PatchPathUnsupported) && ops.iter().any(|o| o.path.is_some()) {
         return error(
@@ -127,6 +133,9 @@ pub async fn patch(
     }
     let partial = failure.is_some() && app.bug(Bug::PatchNotAtomic);
     if let (Some(e), false) = (&failure, partial) {
+        if app.bug(Bug::EventOnFailedOperation) {
+            emit(&app, &store, &base, Change::patch(&entry, &entry, &body));
+        }
         return refuse(&app, StatusCode::BAD_REQUEST, e);
     }
     let changed = current != resource;
@@ -154,8 +163,12 @@ pub async fn patch(
     }
     store.entries.insert(id.clone(), updated.clone());
     if let Some(e) = failure {
+        if app.bug(Bug::EventOnFailedOperation) {
+            emit(&app, &store, &base, Change::patch(&entry, &updated, &body));
+        }
         return refuse(&app, StatusCode::BAD_REQUEST, &e);
     }
+    emit(&app, &store, &base, Change::patch(&entry, &updated, &body));
     if app.bug(Bug::Patch204WithAttributes) {
         return StatusCode::NO_CONTENT.into_response();
     }

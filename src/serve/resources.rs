@@ -15,6 +15,7 @@ use axum::Router;
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
+use super::events::{emit, Change};
 use super::listing::{list, search};
 use super::project::{project, shape};
 use super::respond::{error, scim, with_header};
@@ -233,6 +234,20 @@ pub(super) fn resource_response(
     )
 }
 
+/// A resource as a GET without parameters returns it (the `data` of
+/// `:full` events).
+pub(super) fn representation(app: &App, store: &Store, entry: &Entry, base: &str) -> Value {
+    let body = render(
+        store,
+        entry,
+        base,
+        !app.bug(Bug::MetaIncomplete),
+        app.bug(Bug::PasswordReturned),
+    );
+    let body = shape(app, body, &super::store::schemas_of(entry.kind), None, None);
+    project(app, body, None, None, entry.kind.schema())
+}
+
 /// The base URL for Location and Content-Location headers.
 fn header_base(app: &App, base: &str) -> String {
     if app.bug(Bug::LocationWithoutBasePath) {
@@ -299,6 +314,7 @@ fn create_now(
     };
     store.entries.insert(id.clone(), entry);
     let entry = &store.entries[&id];
+    emit(app, &store, &base, Change::create(entry));
     let status = if app.bug(Bug::CreateReturns200) {
         StatusCode::OK
     } else {
@@ -460,6 +476,12 @@ async fn replace(
         }
     }
     store.entries.insert(new_id.clone(), entry);
+    emit(
+        &app,
+        &store,
+        &base,
+        Change::put(before.as_ref(), &store.entries[&new_id]),
+    );
     if let (true, Some(old)) = (app.bug(Bug::PutReturnsStale), before) {
         return resource_response(
             &app,
@@ -506,6 +528,7 @@ async fn remove(
     if !app.bug(Bug::DeletedMemberKept) {
         store.drop_member(&id);
     }
+    emit(&app, &store, &base_url(&headers), Change::delete(&entry));
     if app.bug(Bug::DeleteReturns200) {
         return scim(&app, StatusCode::OK, &json!({"deleted": id}));
     }

@@ -6,6 +6,6 @@ pub mod yaml;
 
 pub use load::{load_default, load_paths, Loader};
 pub use model::{
-    Case, CheckStep, Expect, Fixture, HttpStep, Matcher, Origin, PageLimit, PatchStep, QueryStep,
-    StatusSet, Step, WaitStep, WalkChange,
+    AsyncStep, Case, CheckStep, EventsStep, Expect, ExpectedEvent, Fixture, HttpStep, Matcher,
+    Origin, PageLimit, PatchStep, QueryStep, StatusSet, Step, WaitStep, WalkChange,
 };

@@ -80,7 +80,78 @@ pub enum Step {
     Query(Box<QueryStep>),
     Patch(Box<PatchStep>),
     Wait(WaitStep),
+    Events(Box<EventsStep>),
+    Async(Box<AsyncStep>),
     Http(Box<HttpStep>),
+}
+
+/// Waits for the SCIM events (RFC 9967) about one resource that the case's
+/// operations must have caused, and checks them.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsStep {
+    /// The subject: the resource's path relative to the base URI
+    /// (`sub_id.uri`, RFC 9967 §2.1), templated.
+    pub events: String,
+    /// Events that must arrive, each in some SET about the subject.
+    #[serde(default)]
+    pub expect: Vec<ExpectedEvent>,
+    /// Events that must not arrive (checked after the expected ones and a
+    /// short settling time).
+    #[serde(default)]
+    pub absent: Vec<String>,
+    /// The SETs of the expected events share one `txn` (RFC 9967 §2.2).
+    #[serde(default)]
+    pub same_txn: bool,
+    /// Also fail on the SHOULD-level problems of the subject's SETs.
+    #[serde(default)]
+    pub recommended: bool,
+    /// Delivery problems with these requirement ids fail the step.
+    #[serde(default)]
+    pub delivery: Vec<String>,
+    /// A delivery probe that must have established this (`poll.redelivery`).
+    #[serde(default)]
+    pub fact: Option<String>,
+}
+
+/// One event a step waits for.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedEvent {
+    /// The event URI after `urn:ietf:params:scim:event:`, with or without
+    /// its `:full`/`:notice` mode (`prov:create`).
+    pub event: String,
+    /// The payload `version` (the resource's ETag), templated.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// An attribute the payload must name: in `data` (full) or in
+    /// `attributes` (notice).
+    #[serde(default)]
+    pub mentions: Option<String>,
+    /// The payload must carry neither `data` nor `attributes`.
+    #[serde(default)]
+    pub no_payload: bool,
+}
+
+/// An asynchronous request (RFC 9967 §2.5.1.1): sent with
+/// `Prefer: respond-async`; a 202 must have no body, a Set-Txn and a
+/// Location, and be followed by a `misc:asyncresp` event with that txn.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AsyncStep {
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The method: POST, PUT, PATCH or DELETE.
+    #[serde(rename = "async")]
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// Extra request headers (an Accept the server must ignore).
+    #[serde(default)]
+    pub headers: IndexMap<String, String>,
+    /// The statuses the operation may complete with (`200`, `[200, 204]`).
+    pub completes: StatusSet,
 }
 
 /// A pause as long as a duration the server declares (RFC 9865 §4

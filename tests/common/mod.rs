@@ -63,3 +63,111 @@ pub async fn run_cases(client: &Client, caps: &Capabilities, cases: &[Case]) -> 
     )
     .await
 }
+
+/// A reference server that publishes SCIM events (RFC 9967) and a session
+/// receiving them `delivery`'s way (push to a TLS receiver, or polling);
+/// `config.events` is filled in here. The client, capabilities and run
+/// options know of the session.
+pub async fn embedded_with_events(
+    mut config: ServerConfig,
+    delivery: scimitar::events::Delivery,
+    full: bool,
+) -> (Running, Client, Capabilities, scimitar::events::Session) {
+    use scimitar::events::{self, poll, receiver, tls, Delivery, Inbox, Trust};
+    use scimitar::scim::set::{Expectations, KeySet, Unsigned};
+    use std::sync::Arc;
+    let secret = b"matrix-events-secret-0123456789abcdef".to_vec();
+    let inbox = Arc::new(
+        Inbox::new(Trust {
+            keys: KeySet::hmac(&secret),
+            unsigned: Unsigned::Refuse,
+            expect: Expectations {
+                issuer: Some("scimitar-reference".into()),
+                audience: Some("scimitar".into()),
+                ..Default::default()
+            },
+        })
+        .with_patience(Duration::from_secs(5)),
+    );
+    let receiver = match delivery {
+        Delivery::Push => Some(
+            receiver::start(
+                inbox.clone(),
+                receiver::ReceiverConfig {
+                    addr: ([127, 0, 0, 1], 0).into(),
+                    tls: Some(tls::self_signed(&[]).unwrap()),
+                    token: None,
+                },
+            )
+            .await
+            .unwrap(),
+        ),
+        Delivery::Poll => None,
+    };
+    config.events = Some(serve::EventsConfig {
+        issuer: "scimitar-reference".into(),
+        audience: "scimitar".into(),
+        secret: secret.clone(),
+        full,
+        push: receiver.as_ref().map(|r| serve::PushTarget {
+            url: r.url.clone(),
+            root_cert_pem: r.cert_pem.clone().map(String::into_bytes),
+            token: None,
+        }),
+        receiver: serve::ReceiverConfig {
+            issuer: "scimitar-reference".into(),
+            audience: "scimitar".into(),
+            secret,
+        },
+    });
+    let token = config.token.clone();
+    let (server, client, mut caps) = embedded_with(config, None).await;
+    let poller = match delivery {
+        Delivery::Poll => {
+            let url = url::Url::parse(&server.base_url)
+                .unwrap()
+                .join("/events/poll")
+                .unwrap();
+            Some(
+                poll::start(
+                    poll::PollConfig {
+                        url: url.to_string(),
+                        token,
+                        max_events: 1,
+                        hold: Duration::from_secs(15),
+                        root_cert_pem: None,
+                    },
+                    inbox.clone(),
+                )
+                .unwrap(),
+            )
+        }
+        Delivery::Push => None,
+    };
+    caps.events = Some(delivery);
+    let session = events::Session::new(inbox, delivery, receiver, poller);
+    (server, client, caps, session)
+}
+
+/// Runs cases eight at a time, with the events a session receives.
+pub async fn run_cases_with_events(
+    client: &Client,
+    caps: &Capabilities,
+    cases: &[Case],
+    session: &scimitar::events::Session,
+) -> RunReport {
+    let options = RunOptions {
+        concurrency: 8,
+        events: Some(session.inbox.clone()),
+        ..Default::default()
+    };
+    run::run(
+        client,
+        caps,
+        cases,
+        &options,
+        &AtomicBool::new(false),
+        &|_| {},
+    )
+    .await
+}

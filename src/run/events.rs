@@ -1,0 +1,286 @@
+//! Events steps: wait for the SCIM events (RFC 9967) about one resource that
+//! the case's operations must have caused, then check them: every SET about
+//! the resource valid (its MUST problems, or SHOULD ones too when asked),
+//! each expected event present with its version and payload, the absent
+//! ones missing, one txn for one change, and what delivery probes found.
+
+use std::time::{Duration, Instant};
+
+use super::exec::{CaseRun, Stop};
+use crate::events::{Inbox, Received};
+use crate::outcome::Failure;
+use crate::rfc::Level;
+use crate::scim::set::{Event, PayloadMode};
+use crate::suite::{EventsStep, ExpectedEvent};
+
+/// The prefix of every SCIM event URI (RFC 9967 §2).
+const PREFIX: &str = "urn:ietf:params:scim:event:";
+
+/// How long the step waits, after the expected events came, for events
+/// that must not come.
+const SETTLE: Duration = Duration::from_millis(700);
+
+/// Whether an event URI is the short name `want` (`prov:create` matches
+/// both modes; `prov:create:full` only the one).
+pub(super) fn is_event(uri: &str, want: &str) -> bool {
+    let Some(short) = uri.strip_prefix(PREFIX) else {
+        return false;
+    };
+    short == want
+        || short
+            .strip_prefix(want)
+            .is_some_and(|rest| rest == ":full" || rest == ":notice")
+}
+
+/// Whether an event's payload names an attribute, as `data` (full mode)
+/// or in `attributes` (notice mode), without regard to case (RFC 7643 §2.1).
+fn mentions(event: &Event, attr: &str) -> bool {
+    let attr = attr.to_ascii_lowercase();
+    let in_data = event
+        .data()
+        .is_some_and(|d| d.keys().any(|k| k.to_ascii_lowercase() == attr));
+    let in_list = event.attributes().is_some_and(|list| {
+        list.iter().any(|a| {
+            let a = a.to_ascii_lowercase();
+            a == attr || a.starts_with(&format!("{attr}.")) || a.starts_with(&format!("{attr}["))
+        })
+    });
+    in_data || in_list
+}
+
+/// What is wrong with the first event named `want` in this SET, if any;
+/// None when the SET has no such event.
+fn judge(r: &Received, want: &ExpectedEvent, version: Option<&str>) -> Option<Result<(), String>> {
+    let set = r.set.as_ref()?;
+    let event = set.events.iter().find(|e| is_event(&e.uri, &want.event))?;
+    let mut wrong = vec![];
+    // version is not required of an event, but when given it is the ETag
+    // of the result (RFC 9967 §2.2).
+    if let (Some(v), Some(got)) = (version, event.version()) {
+        if got != v {
+            wrong.push(format!("version {got:?}, not the resource's ETag {v:?}"));
+        }
+    }
+    if let Some(attr) = &want.mentions {
+        if !mentions(event, attr) {
+            wrong.push(format!(
+                "a payload that names {attr} (in data or attributes), not {}",
+                serde_json::Value::Object(event.payload.clone())
+            ));
+        }
+    }
+    if want.no_payload && event.payload_mode() != PayloadMode::None {
+        wrong.push(format!(
+            "no data or attributes, but {}",
+            serde_json::Value::Object(event.payload.clone())
+        ));
+    }
+    Some(if wrong.is_empty() {
+        Ok(())
+    } else {
+        Err(wrong.join("; "))
+    })
+}
+
+impl CaseRun<'_, '_> {
+    pub(super) async fn events_step(&mut self, n: usize, step: &EventsStep) -> Result<(), Stop> {
+        let inbox = self
+            .ctx
+            .events
+            .ok_or_else(|| Stop::Skipped("the run receives no events".into()))?;
+        let label = format!("step {n} events");
+        let errored = |m: String| Stop::Errored(format!("{label}: {m}"));
+        let subject = self.vars.render_text(&step.events).map_err(&errored)?;
+        let mut versions = vec![];
+        for want in &step.expect {
+            let v = match &want.version {
+                Some(v) => Some(self.vars.render_text(v).map_err(&errored)?),
+                None => None,
+            };
+            versions.push(v);
+        }
+        let deadline = Instant::now() + inbox.patience();
+        let fits = |r: &Received, i: usize| {
+            r.about(&subject)
+                && matches!(
+                    judge(r, &step.expect[i], versions[i].as_deref()),
+                    Some(Ok(()))
+                )
+        };
+        let all_came = inbox
+            .wait_until(deadline, |got| {
+                (0..step.expect.len()).all(|i| got.iter().any(|r| fits(r, i)))
+            })
+            .await;
+        let mut failures = vec![];
+        let mut fail = |subject_: String, expected: String, actual: String| {
+            failures.push(Failure {
+                step: label.clone(),
+                subject: subject_,
+                expected,
+                actual,
+            })
+        };
+        let received = inbox.received();
+        let about: Vec<&Received> = received.iter().filter(|r| r.about(&subject)).collect();
+        if !all_came {
+            for (i, want) in step.expect.iter().enumerate() {
+                if about.iter().any(|r| fits(r, i)) {
+                    continue;
+                }
+                let near = about
+                    .iter()
+                    .rev()
+                    .find_map(|r| judge(r, want, versions[i].as_deref()));
+                let actual = match near {
+                    Some(Err(why)) => why,
+                    _ => format!(
+                        "none within {} s; the SETs about {subject}: [{}]",
+                        inbox.patience().as_secs(),
+                        summary(&about)
+                    ),
+                };
+                fail(
+                    format!("{} event", want.event),
+                    format!("a {PREFIX}{} SET about {subject}", want.event),
+                    actual,
+                );
+            }
+        }
+        // Level orders MUST first: the problems up to the weakest one wanted.
+        let weakest = if step.recommended {
+            Level::Should
+        } else {
+            Level::Must
+        };
+        for r in &about {
+            for p in r.problems.iter().filter(|p| p.level <= weakest) {
+                fail(
+                    format!("SET {}", jti(r)),
+                    format!("{} ({})", p.requirement, p.level),
+                    p.message.clone(),
+                );
+            }
+        }
+        if step.same_txn && all_came {
+            let txns: Vec<Option<String>> = (0..step.expect.len())
+                .filter_map(|i| about.iter().find(|r| fits(r, i)))
+                .map(|r| r.set.as_ref().and_then(|s| s.txn.clone()))
+                .collect();
+            let first = &txns[0];
+            if txns.iter().any(|t| t != first) {
+                fail(
+                    "txn".into(),
+                    "one txn for the SETs of one change (RFC 9967 §2.2)".into(),
+                    format!("{txns:?}"),
+                );
+            }
+        }
+        if !step.absent.is_empty() {
+            let unwanted = |r: &Received| {
+                r.about(&subject)
+                    && r.set.as_ref().is_some_and(|s| {
+                        s.events
+                            .iter()
+                            .any(|e| step.absent.iter().any(|a| is_event(&e.uri, a)))
+                    })
+            };
+            let settle = Instant::now() + SETTLE;
+            if inbox
+                .wait_until(settle, |got| got.iter().any(unwanted))
+                .await
+            {
+                let got: Vec<Received> = inbox.received().into_iter().filter(unwanted).collect();
+                fail(
+                    "absent events".into(),
+                    format!("no {} event about {subject}", step.absent.join(" or ")),
+                    summary(&got.iter().collect::<Vec<_>>()),
+                );
+            }
+        }
+        self.delivery_checks(inbox, step, &mut fail).await;
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Stop::Failed(failures, None))
+        }
+    }
+
+    async fn delivery_checks(
+        &self,
+        inbox: &Inbox,
+        step: &EventsStep,
+        fail: &mut impl FnMut(String, String, String),
+    ) {
+        for p in inbox
+            .delivery_problems()
+            .iter()
+            .filter(|p| step.delivery.contains(&p.requirement))
+        {
+            fail(
+                "delivery".into(),
+                format!("{} ({})", p.requirement, p.level),
+                p.message.clone(),
+            );
+        }
+        if let Some(fact) = &step.fact {
+            let deadline = Instant::now() + inbox.patience();
+            match inbox.wait_fact(fact, deadline).await {
+                Some(true) => {}
+                other => fail(
+                    fact.to_string(),
+                    "established by the delivery probe".into(),
+                    match other {
+                        Some(_) => "the probe found the opposite".into(),
+                        None => format!("not established within {} s", inbox.patience().as_secs()),
+                    },
+                ),
+            }
+        }
+    }
+}
+
+fn jti(r: &Received) -> String {
+    r.set
+        .as_ref()
+        .map_or_else(|| "(unreadable)".into(), |s| s.jti.clone())
+}
+
+/// The events of these SETs, for a message.
+fn summary(sets: &[&Received]) -> String {
+    sets.iter()
+        .map(|r| match &r.set {
+            Some(s) => s
+                .events
+                .iter()
+                .map(|e| e.uri.trim_start_matches(PREFIX).to_string())
+                .collect::<Vec<_>>()
+                .join("+"),
+            None => "(unreadable SET)".into(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_match_with_or_without_their_mode() {
+        let full = "urn:ietf:params:scim:event:prov:create:full";
+        assert!(is_event(full, "prov:create"));
+        assert!(is_event(full, "prov:create:full"));
+        assert!(!is_event(full, "prov:create:notice"));
+        assert!(!is_event(full, "prov:c"));
+        assert!(is_event(
+            "urn:ietf:params:scim:event:prov:delete",
+            "prov:delete"
+        ));
+        assert!(!is_event(
+            "urn:ietf:params:scim:event:prov:deactivate",
+            "prov:delete"
+        ));
+        assert!(!is_event("prov:delete", "prov:delete"));
+    }
+}
