@@ -255,6 +255,9 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     if let (Some(r), Some(_)) = (&receiver, &args.url) {
         eprintln!("events: the transmitter must push SETs to {}", r.url);
+        if let Some(pem) = &r.cert_pem {
+            eprintln!("events: trusting this certificate (made for this run):\n{pem}");
+        }
     }
     let mut embedded = None;
     let mut poll_default = None;
