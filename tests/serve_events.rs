@@ -971,6 +971,28 @@ async fn bug_poll_max_events_ignored() {
 }
 
 #[tokio::test]
+async fn bug_event_uris_incomplete() {
+    let clean = with_events(&[]).await;
+    let spc = clean
+        .scim(Method::GET, "/ServiceProviderConfig", None)
+        .await
+        .json();
+    assert!(spc["securityEvents"]["eventUris"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(event::DELETE)));
+    let s = with_events(&[Bug::EventUrisIncomplete]).await;
+    let spc = s
+        .scim(Method::GET, "/ServiceProviderConfig", None)
+        .await
+        .json();
+    assert!(!spc["securityEvents"]["eventUris"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(event::DELETE)));
+}
+
+#[tokio::test]
 async fn bug_push_wrong_content_type() {
     let (s, mut rx) = pushing(&[Bug::PushWrongContentType]).await;
     s.create_user("json", json!({})).await;

@@ -65,6 +65,9 @@ pub struct EventArgs {
     /// unless the transmitter is a direct peer.
     #[arg(long)]
     pub events_allow_unsigned: bool,
+    /// Write every SET received, with its problems, to this JSON file.
+    #[arg(long, value_name = "FILE")]
+    pub events_out: Option<PathBuf>,
     /// Seconds a case waits for an event.
     #[arg(long, value_name = "SECS", default_value_t = 10)]
     pub events_wait: u64,

@@ -341,7 +341,15 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     let code = run_against(&args, config, &cases, baseline.as_ref(), running.as_ref()).await;
     if let Some(running) = running {
+        let inbox = running.inbox.clone();
         eprintln!("{}", running.stop().await);
+        if let Some(path) = &args.events.events_out {
+            let text = serde_json::to_string_pretty(&inbox.export()).unwrap_or_default();
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                return exit::USAGE;
+            }
+        }
     }
     if let Some(server) = embedded {
         server.stop().await;

@@ -228,6 +228,34 @@ impl Inbox {
         self.state().received.clone()
     }
 
+    /// What was received, as JSON for `--events-out`: each SET with how it
+    /// came, its jti, txn, subject and events, its problems, and the token.
+    pub fn export(&self) -> serde_json::Value {
+        let state = self.state();
+        let sets: Vec<serde_json::Value> = state
+            .received
+            .iter()
+            .map(|r| {
+                let set = r.set.as_ref();
+                serde_json::json!({
+                    "via": r.via,
+                    "jti": set.map(|s| s.jti.clone()),
+                    "txn": set.and_then(|s| s.txn.clone()),
+                    "subject": set.and_then(|s| s.sub_id.as_ref()).map(|s| s.uri.clone()),
+                    "events": set.map(|s| s.events.iter().map(|e| e.uri.clone()).collect::<Vec<_>>()),
+                    "problems": r.problems,
+                    "token": r.raw,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "sets": sets,
+            "retransmissions": state.repeats,
+            "delivery_problems": state.delivery,
+            "facts": state.facts,
+        })
+    }
+
     /// How many retransmissions of already received SETs came.
     pub fn repeats(&self) -> usize {
         self.state().repeats

@@ -176,6 +176,37 @@ impl CaseRun<'_, '_> {
                 );
             }
         }
+        if step.listed {
+            let listed: Vec<String> = self
+                .ctx
+                .caps
+                .spc
+                .as_ref()
+                .and_then(|s| s.pointer("/securityEvents/eventUris"))
+                .and_then(serde_json::Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|u| u.as_str().map(str::to_string))
+                        .collect()
+                })
+                .unwrap_or_default();
+            let mut unlisted: Vec<String> = about
+                .iter()
+                .filter_map(|r| r.set.as_ref())
+                .flat_map(|s| s.events.iter().map(|e| e.uri.clone()))
+                .filter(|u| step.expect.iter().any(|w| is_event(u, &w.event)))
+                .filter(|u| !listed.contains(u))
+                .collect();
+            unlisted.dedup();
+            if !unlisted.is_empty() {
+                fail(
+                    "eventUris".into(),
+                    "every event URI delivered listed in securityEvents.eventUris (RFC 9967 §4)"
+                        .into(),
+                    format!("not listed: {}", unlisted.join(", ")),
+                );
+            }
+        }
         if !step.absent.is_empty() {
             let unwanted = |r: &Received| {
                 r.about(&subject)

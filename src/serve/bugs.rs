@@ -171,6 +171,7 @@ bugs! {
     AsyncWithBody = "async-with-body", "events", "the 202 answer to Prefer: respond-async carries the resource as a body";
     PollNoRedelivery = "poll-no-redelivery", "events", "a polled SET is dropped after its first delivery, acknowledged or not";
     PollMaxEventsIgnored = "poll-max-events-ignored", "events", "maxEvents is ignored: a poll returns every queued SET";
+    EventUrisIncomplete = "event-uris-incomplete", "events", "securityEvents.eventUris leaves out prov:delete, which the server sends";
     PushWrongContentType = "push-wrong-content-type", "events", "pushed SETs are labelled application/json instead of application/secevent+jwt";
     EventsUnsigned = "events-unsigned", "events", "SETs are unsigned (alg none)";
     ReceiverAcceptsBadSignature = "receiver-accepts-bad-signature", "receiver", "the receiver accepts SETs whose signature does not verify";

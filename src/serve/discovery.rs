@@ -52,9 +52,13 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
     });
     if let Some(events) = app.events() {
         // RFC 9967 §4: absent when events are off.
+        let mut uris = super::events::event_uris(events.config().full);
+        if app.bug(Bug::EventUrisIncomplete) {
+            uris.retain(|u| !u.ends_with(":prov:delete"));
+        }
         spc["securityEvents"] = json!({
             "asyncRequest": "request",
-            "eventUris": super::events::event_uris(events.config().full),
+            "eventUris": uris,
         });
     }
     if app.bug(Bug::AuthSchemeUndescribed) {

@@ -112,6 +112,10 @@ pub struct EventsStep {
     /// A delivery probe that must have established this (`poll.redelivery`).
     #[serde(default)]
     pub fact: Option<String>,
+    /// Every event URI of the expected events is listed in
+    /// /ServiceProviderConfig securityEvents.eventUris (RFC 9967 §4).
+    #[serde(default)]
+    pub listed: bool,
 }
 
 /// One event a step waits for.
