@@ -232,11 +232,16 @@ pub async fn run(args: RunArgs) -> i32 {
         }
     };
     // Events: the receiver starts first, so that the embedded server can push to it.
-    let emb = (args.url.is_none() && args.events.delivery.is_some()).then(Embedded::new);
-    let inbox = match args.events.delivery {
+    // The embedded server's events are received by polling unless asked otherwise.
+    let mut ev = args.events.clone();
+    if args.url.is_none() && ev.delivery.is_none() {
+        ev.delivery = Some(crate::events::Delivery::Poll);
+    }
+    let emb = (args.url.is_none() && ev.delivery.is_some()).then(Embedded::new);
+    let inbox = match ev.delivery {
         None => None,
-        Some(_) => match args.events.trust(emb.as_ref()) {
-            Ok(trust) => Some(args.events.inbox(trust)),
+        Some(_) => match ev.trust(emb.as_ref()) {
+            Ok(trust) => Some(ev.inbox(trust)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return exit::USAGE;
@@ -244,7 +249,7 @@ pub async fn run(args: RunArgs) -> i32 {
         },
     };
     let receiver = match &inbox {
-        Some(inbox) => match args.events.start_receiver(inbox).await {
+        Some(inbox) => match ev.start_receiver(inbox).await {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: events receiver: {e}");
@@ -324,12 +329,9 @@ pub async fn run(args: RunArgs) -> i32 {
             config
         }
     };
-    let running = match (inbox, args.events.delivery) {
+    let running = match (inbox, ev.delivery) {
         (Some(inbox), Some(delivery)) => {
-            match args
-                .events
-                .start_poller(&inbox, poll_default, &args.target.bearer_env)
-            {
+            match ev.start_poller(&inbox, poll_default, &args.target.bearer_env) {
                 Ok(poller) => Some(Running::new(inbox, delivery, receiver, poller)),
                 Err(e) => {
                     eprintln!("error: events: {e}");
