@@ -2,6 +2,7 @@
 //! the terminal and exit codes.
 
 mod events;
+mod events_send;
 mod run;
 mod serve;
 mod target;
@@ -36,6 +37,8 @@ enum Command {
     List(run::ListArgs),
     /// Serve the embedded reference server.
     Serve(serve::ServeArgs),
+    /// SCIM events tools: `send` checks an RFC 8935 push endpoint (a SET receiver).
+    Events(events_send::EventsArgs),
 }
 
 /// Parses argv, runs the command, returns the process exit code.
@@ -74,6 +77,7 @@ pub fn main() -> i32 {
             Command::Run(args) => run::run(*args).await,
             Command::List(args) => run::list(args),
             Command::Serve(args) => serve::serve(args).await,
+            Command::Events(args) => events_send::events(args).await,
         }
     })
 }

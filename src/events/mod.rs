@@ -7,6 +7,7 @@
 pub mod inbox;
 pub mod poll;
 pub mod receiver;
+pub mod send;
 mod session;
 pub mod tls;
 
