@@ -1,11 +1,14 @@
-//! Seeds the fuzz corpora from the proptest strategies:
-//! `cargo run --example fuzz_seed -- fuzz/corpus` writes
-//! `fuzz/corpus/{filter_parse,patch_path,patch_apply,set_parse}/*`.
+//! Seeds the fuzz corpora from the proptest strategies, the built-in suites
+//! and hand-written messages: `cargo run --example fuzz_seed -- fuzz/corpus`
+//! writes `fuzz/corpus/{filter_parse,patch_path,patch_apply,set_parse,
+//! patch_request,suite_load,resource_decode}/*`. It needs only the pure model.
+
+use std::path::{Path, PathBuf};
 
 use proptest::strategy::{Strategy, ValueTree};
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use scimitar::gen::filter::filter;
-use scimitar::scim::schema::core_schemas;
+use scimitar::scim::schema::{core_schema_json, core_schemas};
 
 fn main() -> std::io::Result<()> {
     let root = std::env::args()
@@ -50,7 +53,188 @@ fn main() -> std::io::Result<()> {
         std::fs::write(set_dir.join(format!("set-{i:02}")), token)?;
     }
     println!("wrote {} SETs", sets.len());
+
+    let request_dir = Path::new(&root).join("patch_request");
+    std::fs::create_dir_all(&request_dir)?;
+    let bodies = patch_request_seeds(&mut runner);
+    for (i, body) in bodies.iter().enumerate() {
+        std::fs::write(request_dir.join(format!("req-{i:04}")), body)?;
+    }
+    println!("wrote {} PatchOp request bodies", bodies.len());
+
+    let suite_dir = Path::new(&root).join("suite_load");
+    std::fs::create_dir_all(&suite_dir)?;
+    let suites = suite_files()?;
+    for (name, text) in &suites {
+        std::fs::write(suite_dir.join(name), text)?;
+    }
+    println!("wrote {} suite files", suites.len());
+
+    let decode_dir = Path::new(&root).join("resource_decode");
+    std::fs::create_dir_all(&decode_dir)?;
+    let documents = resource_seeds(&suites, &mut runner);
+    for (i, doc) in documents.iter().enumerate() {
+        std::fs::write(decode_dir.join(format!("doc-{i:04}")), doc)?;
+    }
+    println!("wrote {} resources and messages", documents.len());
     Ok(())
+}
+
+/// PatchOp bodies: generated operations (with and without the enterprise
+/// extension) and hand-written ones in the dialects and errors the reader
+/// must handle.
+fn patch_request_seeds(runner: &mut TestRunner) -> Vec<String> {
+    use scimitar::scim::urn::{ENTERPRISE_USER, PATCH_OP};
+    use serde_json::json;
+
+    let mut seeds = vec![];
+    for with_enterprise in [true, false] {
+        let requests = scimitar::gen::patch::request(with_enterprise);
+        for _ in 0..150 {
+            let ops = requests.new_tree(runner).expect("generates").current();
+            seeds.push(json!({"schemas": [PATCH_OP], "Operations": ops}).to_string());
+        }
+    }
+    let written = [
+        json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "a@example.com"},
+            {"op": "remove", "path": "nickName"}
+        ]}),
+        json!({"schemas": [PATCH_OP], "operations": [
+            {"OP": "Add", "value": {"nickName": "Babs", "name.givenName": "Barbara"}}
+        ]}),
+        json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "path": format!("{ENTERPRISE_USER}:manager.value"), "value": "26118915"},
+            {"op": "add", "path": "members", "value": [{"value": "2819c223"}]},
+            {"op": "remove", "path": "members[value eq \"2819c223\" or not (display pr)]"}
+        ]}),
+        json!({"schemas": [PATCH_OP], "Operations": [
+            {"op": "replace", "value": {"active": "False"}, "path": null}
+        ]}),
+        json!({"Operations": [{"op": "add", "value": {}}]}),
+        json!({"schemas": [PATCH_OP], "Operations": []}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "move", "path": "a"}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "remove"}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "a"}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "a[", "value": 1}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": 5, "value": 1}]}),
+        json!({"schemas": [PATCH_OP], "Operations": [1, null, "remove"]}),
+        json!([{"op": "add"}]),
+    ];
+    seeds.extend(written.iter().map(|b| b.to_string()));
+    seeds
+}
+
+/// Every file under `suites/`, named by its path there.
+fn suite_files() -> std::io::Result<Vec<(String, String)>> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                walk(&path, out)?;
+            } else {
+                out.push(path);
+            }
+        }
+        Ok(())
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    let mut paths = vec![];
+    walk(&root, &mut paths)?;
+    paths.sort();
+    let mut files = vec![];
+    for p in paths {
+        let name = p
+            .strip_prefix(&root)
+            .unwrap_or(&p)
+            .to_string_lossy()
+            .replace(['/', '\\'], "-");
+        files.push((name, std::fs::read_to_string(&p)?));
+    }
+    Ok(files)
+}
+
+/// Every JSON object with `schemas` in the suites (request bodies,
+/// fixtures, populations, expected bodies), generated users, the core
+/// schemas, and ListResponse, Error, SearchRequest and PatchOp messages.
+fn resource_seeds(suites: &[(String, String)], runner: &mut TestRunner) -> Vec<String> {
+    use scimitar::scim::{urn, ErrorBody, ListResponse, SearchRequest};
+    use serde_json::{json, Value};
+
+    fn collect(v: &Value, out: &mut Vec<Value>) {
+        match v {
+            Value::Object(m) => {
+                if m.contains_key("schemas") && !out.contains(v) {
+                    out.push(v.clone());
+                }
+                m.values().for_each(|v| collect(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| collect(v, out)),
+            _ => {}
+        }
+    }
+    let mut found = vec![];
+    // Files that are not YAML (requirements.tsv) hold no resources.
+    for doc in suites
+        .iter()
+        .filter_map(|(_, text)| scimitar::suite::yaml::parse(text).ok())
+    {
+        collect(&doc.value, &mut found);
+    }
+    let users: Vec<Value> = (0..40)
+        .map(|_| {
+            scimitar::gen::filter::user()
+                .new_tree(runner)
+                .expect("generates")
+                .current()
+        })
+        .collect();
+    found.extend(users.iter().cloned());
+    found.extend(core_schema_json());
+    let group = json!({
+        "schemas": [urn::GROUP], "id": "e9e30dba", "displayName": "Tour Guides",
+        "members": [{"value": "2819c223", "$ref": "../Users/2819c223", "display": "Babs", "type": "User"}],
+        "meta": {"resourceType": "Group", "created": "2010-01-23T04:56:22Z", "version": "W/\"3694e05e\""}
+    });
+    let mut enterprise = json!({
+        "schemas": [urn::USER, urn::ENTERPRISE_USER], "id": "2819c223", "userName": "bjensen"
+    });
+    enterprise[urn::ENTERPRISE_USER] = json!({"employeeNumber": "701984", "costCenter": "4130",
+        "manager": {"value": "26118915", "displayName": "John Smith"}});
+    found.push(group.clone());
+    found.push(enterprise.clone());
+    let mut listed = users[..5].to_vec();
+    listed.extend([
+        group,
+        enterprise,
+        json!({"userName": 5}),
+        json!({"userName": "a"}),
+    ]);
+    found.push(serde_json::to_value(ListResponse::complete(listed)).expect("encodes"));
+    found.push(serde_json::to_value(ListResponse::complete(vec![])).expect("encodes"));
+    found.push(json!({"schemas": [urn::LIST_RESPONSE], "totalResults": 100, "startIndex": 51, "itemsPerPage": 0}));
+    found.push(
+        serde_json::to_value(ErrorBody::new(409, Some("uniqueness"), "userName is taken"))
+            .expect("encodes"),
+    );
+    found.push(
+        json!({"schemas": [urn::ERROR], "status": "404", "detail": "Resource 2819c223 not found"}),
+    );
+    found.push(
+        serde_json::to_value(SearchRequest {
+            schemas: vec![urn::SEARCH_REQUEST.into()],
+            attributes: vec!["displayName".into(), "userName".into()],
+            filter: Some("displayName sw \"smi\"".into()),
+            sort_by: Some("userName".into()),
+            sort_order: Some("descending".into()),
+            start_index: Some(1),
+            count: Some(10),
+            ..Default::default()
+        })
+        .expect("encodes"),
+    );
+    found.push(json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "add", "path": "title", "value": "x"}]}));
+    found.iter().map(Value::to_string).collect()
 }
 
 /// Valid SETs of each event kind (signed with the fuzz target's HS256

@@ -9,19 +9,35 @@
 //! - [`run`]: discovery, planning, execution, cleanup; [`check`]: built-in checks.
 //! - [`serve`]: the reference server with injectable bugs.
 //! - [`cli`]: the command line.
+//!
+//! Without the default `net` feature only the pure model builds: [`source`],
+//! [`rfc`], [`scim`], [`suite`] and the generators in [`gen`] (no tokio,
+//! HTTP, server or terminal crates). The fuzz targets use that build.
 
+#[cfg(feature = "net")]
 pub mod baseline;
+#[cfg(feature = "net")]
 pub mod check;
+#[cfg(feature = "net")]
 pub mod cli;
+#[cfg(feature = "net")]
 pub mod discover;
+#[cfg(feature = "net")]
 pub mod events;
+#[cfg(feature = "net")]
+pub mod fuzzing;
 pub mod gen;
+#[cfg(feature = "net")]
 pub mod http;
+#[cfg(feature = "net")]
 pub mod outcome;
+#[cfg(feature = "net")]
 pub mod report;
 pub mod rfc;
+#[cfg(feature = "net")]
 pub mod run;
 pub mod scim;
+#[cfg(feature = "net")]
 pub mod serve;
 pub mod source;
 pub mod suite;

@@ -3,6 +3,7 @@
 
 mod events;
 mod events_send;
+mod fuzz;
 mod run;
 mod serve;
 mod target;
@@ -39,6 +40,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// SCIM events tools: `send` checks an RFC 8935 push endpoint (a SET receiver).
     Events(events_send::EventsArgs),
+    /// Fuzz a SCIM endpoint with generated requests (the embedded reference server when no URL is given).
+    Fuzz(Box<fuzz::FuzzArgs>),
 }
 
 /// Parses argv, runs the command, returns the process exit code.
@@ -78,6 +81,7 @@ pub fn main() -> i32 {
             Command::List(args) => run::list(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Events(args) => events_send::events(args).await,
+            Command::Fuzz(args) => fuzz::fuzz(*args).await,
         }
     })
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::bugs::Bug;
@@ -143,6 +143,14 @@ fn evaluator(schemas: &[Schema], kind: Kind) -> Evaluator<'_> {
 }
 
 fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) -> Response {
+    if app.bug(Bug::LongFilter500)
+        && q.filter
+            .as_deref()
+            .is_some_and(super::robustness::has_long_value)
+    {
+        let body = "Internal Server Error";
+        return (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+    }
     let bent;
     let q = if app.bug(Bug::CursorIgnoresFilter)
         && q.cursor.as_deref().is_some_and(|c| !c.is_empty())

@@ -14,6 +14,7 @@ mod project;
 mod query;
 mod resources;
 mod respond;
+mod robustness;
 mod rules;
 mod store;
 mod validate;
@@ -194,6 +195,7 @@ async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Respo
     let ok = public
         || app.bug(Bug::AuthNotRequired)
         || basic_ok
+        || (app.bug(Bug::MalformedAuthAccepted) && robustness::malformed_bearer(given))
         || match bearer {
             Some(g) => g == token || (app.bug(Bug::AnyTokenAccepted) && !g.is_empty()),
             None => false,

@@ -98,6 +98,11 @@ pub(super) fn now() -> String {
 }
 
 pub(super) fn parse_body(app: &App, body: &Bytes) -> Result<Value, Response> {
+    if app.bug(Bug::DeepJson500)
+        && super::robustness::nesting_depth(body) > super::robustness::DEEP_JSON
+    {
+        return Err((StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response());
+    }
     serde_json::from_slice(body).map_err(|e| {
         if app.bug(Bug::InvalidJson500) {
             (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response()
@@ -129,6 +134,15 @@ pub(super) fn prepare(
     kind: Kind,
     body: &Value,
 ) -> Result<Input, Response> {
+    if app.bug(Bug::ErrorLeaksInternals) && super::robustness::has_control_char(body) {
+        let detail = super::robustness::LEAKED_DETAIL;
+        return Err(error(
+            app,
+            StatusCode::BAD_REQUEST,
+            Some("invalidValue"),
+            detail,
+        ));
+    }
     let strict = validate::Strictness {
         required: !app.bug(Bug::RequiredNotEnforced),
         types: !app.bug(Bug::TypesNotValidated),

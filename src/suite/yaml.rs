@@ -39,25 +39,54 @@ pub struct YamlError {
     pub message: String,
 }
 
+/// The most values a document may hold. Aliases copy what their anchor
+/// holds, so a few hundred bytes of anchors and aliases can stand for
+/// billions of values ("billion laughs"); real suite files hold thousands.
+const MAX_VALUES: usize = 1_000_000;
+
 enum Frame {
     Seq(Vec<Value>, String),
     Map(Map<String, Value>, String, Option<String>),
 }
 
 struct Builder {
+    lines: Lines,
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
-    anchor_of: Vec<usize>,
+    /// Each anchor's value and how many values it holds.
+    anchors: HashMap<usize, (Value, usize)>,
+    /// The anchor of each open collection and the value count at its start.
+    anchor_of: Vec<(usize, usize)>,
+    /// Values in the document so far, aliases counted as what they copy.
+    values: usize,
     root: Option<Value>,
     positions: HashMap<String, Pos>,
     error: Option<YamlError>,
     docs: usize,
 }
 
-fn pos_of(m: &Marker) -> Pos {
-    Pos {
-        line: m.line(),
-        col: m.col() + 1,
+/// Where each line starts (a char index), with lines split at `\n` as
+/// `str::lines` splits them when an error shows its line: the scanner also
+/// breaks lines at a lone `\r`, and its line numbers would then point past
+/// the line shown.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Self {
+        let breaks = text.chars().enumerate().filter(|&(_, c)| c == '\n');
+        Lines(
+            std::iter::once(0)
+                .chain(breaks.map(|(i, _)| i + 1))
+                .collect(),
+        )
+    }
+
+    /// The line and column of a marker, from its char index.
+    fn pos_of(&self, m: &Marker) -> Pos {
+        let line = self.0.partition_point(|&start| start <= m.index());
+        Pos {
+            line,
+            col: m.index() - self.0[line - 1] + 1,
+        }
     }
 }
 
@@ -79,10 +108,25 @@ impl Builder {
     fn fail(&mut self, mark: &Marker, message: impl Into<String>) {
         if self.error.is_none() {
             self.error = Some(YamlError {
-                pos: pos_of(mark),
+                pos: self.lines.pos_of(mark),
                 message: message.into(),
             });
         }
+    }
+
+    /// Counts `n` more values; false (and an error) past [`MAX_VALUES`].
+    fn grow(&mut self, n: usize, mark: &Marker) -> bool {
+        self.values = self.values.saturating_add(n);
+        if self.values > MAX_VALUES {
+            self.fail(
+                mark,
+                format!(
+                    "the document holds more than {MAX_VALUES} values (aliases repeat too much)"
+                ),
+            );
+            return false;
+        }
+        true
     }
 
     fn add(&mut self, value: Value, mark: &Marker) {
@@ -145,12 +189,14 @@ impl MarkedEventReceiver for Builder {
         if let (None, Some(Frame::Map(map, map_ptr, _))) = (&pointer, self.stack.last()) {
             // A mapping starts where its first key does.
             if map.is_empty() {
-                self.positions.insert(map_ptr.clone(), pos_of(&mark));
+                let pos = self.lines.pos_of(&mark);
+                self.positions.insert(map_ptr.clone(), pos);
             }
         }
         if let Some(p) = &pointer {
             if !matches!(ev, Event::SequenceEnd | Event::MappingEnd) {
-                self.positions.entry(p.clone()).or_insert(pos_of(&mark));
+                let pos = self.lines.pos_of(&mark);
+                self.positions.entry(p.clone()).or_insert(pos);
             }
         }
         match ev {
@@ -165,17 +211,27 @@ impl MarkedEventReceiver for Builder {
                     Some(t) if t.suffix == "str" => Value::String(text),
                     _ => scalar(text, style),
                 };
+                if !self.grow(1, &mark) {
+                    return;
+                }
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), 1));
                 }
                 self.add(value, &mark);
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(v) => self.add(v, &mark),
+            Event::Alias(id) => match self.anchors.get(&id).map(|(_, n)| *n) {
+                Some(n) if !self.grow(n, &mark) => {}
+                Some(_) => {
+                    let v = self.anchors[&id].0.clone();
+                    self.add(v, &mark)
+                }
                 None => self.fail(&mark, "unknown alias"),
             },
             Event::SequenceStart(anchor, _) => {
-                self.anchor_of.push(anchor);
+                self.anchor_of.push((anchor, self.values));
+                if !self.grow(1, &mark) {
+                    return;
+                }
                 self.stack
                     .push(Frame::Seq(vec![], pointer.unwrap_or_default()));
             }
@@ -183,7 +239,10 @@ impl MarkedEventReceiver for Builder {
                 if pointer.is_none() {
                     return self.fail(&mark, "a mapping key must be a scalar");
                 }
-                self.anchor_of.push(anchor);
+                self.anchor_of.push((anchor, self.values));
+                if !self.grow(1, &mark) {
+                    return;
+                }
                 self.stack
                     .push(Frame::Map(Map::new(), pointer.unwrap_or_default(), None));
             }
@@ -193,9 +252,10 @@ impl MarkedEventReceiver for Builder {
                     Some(Frame::Map(map, _, _)) => Value::Object(map),
                     None => return,
                 };
-                let anchor = self.anchor_of.pop().unwrap_or(0);
+                let (anchor, start) = self.anchor_of.pop().unwrap_or_default();
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors
+                        .insert(anchor, (value.clone(), self.values - start));
                 }
                 self.add(value, &mark);
             }
@@ -207,9 +267,11 @@ impl MarkedEventReceiver for Builder {
 /// Parses one YAML document into JSON with positions.
 pub fn parse(text: &str) -> Result<Positioned, YamlError> {
     let mut builder = Builder {
+        lines: Lines::new(text),
         stack: vec![],
         anchors: HashMap::new(),
         anchor_of: vec![],
+        values: 0,
         root: None,
         positions: HashMap::new(),
         error: None,
@@ -218,7 +280,7 @@ pub fn parse(text: &str) -> Result<Positioned, YamlError> {
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, false) {
         return Err(YamlError {
-            pos: pos_of(e.marker()),
+            pos: builder.lines.pos_of(e.marker()),
             message: e.info().to_string(),
         });
     }
@@ -259,6 +321,37 @@ mod tests {
         let e = parse("a: 1\nb:\n  c: 1\n  c: 2\n").unwrap_err();
         assert_eq!(e.message, "duplicate key `c`");
         assert_eq!(e.pos, Pos { line: 4, col: 3 });
+    }
+
+    #[test]
+    fn positions_count_lines_as_errors_show_them() {
+        // A lone `\r` breaks a YAML line but not a line shown in an error
+        // (found by the suite_load fuzz target: an error past the last line).
+        let e = parse("a: 1\rb: [\rc").unwrap_err();
+        assert_eq!(e.pos.line, 1, "{e:?}");
+        assert!(e.pos.col > 10, "{e:?}");
+        let doc = parse("a: 1\r\nb:\r\n  c: 2\r\n").unwrap();
+        assert_eq!(doc.pos("/b/c"), Pos { line: 3, col: 6 });
+        let doc = parse("x: é\ny: [é, 2]\n").unwrap();
+        assert_eq!(doc.pos("/y/1"), Pos { line: 2, col: 8 });
+    }
+
+    #[test]
+    fn aliases_cannot_blow_up_the_document() {
+        // 511 bytes standing for 10^9 values took over 2 GB before the
+        // limit (found by the suite_load fuzz target: out of memory).
+        let mut text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n".to_string();
+        for i in 1..9 {
+            let aliases = vec![format!("*a{}", i - 1); 10].join(", ");
+            text.push_str(&format!("a{i}: &a{i} [{aliases}]\n"));
+        }
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains("aliases repeat too much"), "{e:?}");
+        assert_eq!(e.pos.line, 6, "{e:?}");
+        // Up to the limit, aliases still copy.
+        let lines: Vec<&str> = text.lines().take(5).collect();
+        let doc = parse(&lines.join("\n")).unwrap();
+        assert_eq!(doc.value["a4"][9][9][9][9][9], json!("x"));
     }
 
     #[test]

@@ -87,7 +87,8 @@ pub async fn embedded_with_events(
                 ..Default::default()
             },
         })
-        .with_patience(Duration::from_secs(5)),
+        // Long enough for a loaded machine: waits end as soon as an event comes.
+        .with_patience(Duration::from_secs(20)),
     );
     let receiver = match delivery {
         Delivery::Push => Some(

@@ -80,13 +80,25 @@ pub fn order(a: &Option<SortKey>, b: &Option<SortKey>, descending: bool) -> Orde
     }
 }
 
+/// A total order: keys of one kind by value; keys of different kinds (a
+/// value of the wrong type, as a server may return) by kind, so that
+/// sorting stays well defined.
 fn compare(a: &SortKey, b: &SortKey) -> Ordering {
+    fn rank(k: &SortKey) -> u8 {
+        match k {
+            SortKey::Bool(_) => 0,
+            SortKey::Num(_) => 1,
+            SortKey::Time(_) => 2,
+            SortKey::Str(_) => 3,
+        }
+    }
     match (a, b) {
         (SortKey::Str(x), SortKey::Str(y)) => x.cmp(y),
+        // JSON numbers are never NaN.
         (SortKey::Num(x), SortKey::Num(y)) => x.partial_cmp(y).unwrap_or(Ordering::Equal),
         (SortKey::Time(x), SortKey::Time(y)) => x.cmp(y),
         (SortKey::Bool(x), SortKey::Bool(y)) => x.cmp(y),
-        _ => Ordering::Equal,
+        _ => rank(a).cmp(&rank(b)),
     }
 }
 
@@ -114,5 +126,53 @@ mod tests {
         let (a, none) = (Some(SortKey::Str("a".into())), None);
         assert_eq!(order(&a, &none, false), Ordering::Less);
         assert_eq!(order(&a, &none, true), Ordering::Greater);
+    }
+
+    #[test]
+    fn keys_of_mixed_kinds_are_totally_ordered() {
+        // "mpushj" <= 5 <= "dzw" held, but not "mpushj" <= "dzw": userName
+        // values of the wrong type made the order intransitive, and sorting
+        // by it ill-defined (found by the resource_decode fuzz target).
+        let keys = [
+            Some(SortKey::Str("mpushj".into())),
+            Some(SortKey::Num(5.0)),
+            Some(SortKey::Str("dzw".into())),
+            Some(SortKey::Bool(true)),
+            None,
+        ];
+        for descending in [false, true] {
+            for a in &keys {
+                for b in &keys {
+                    let ab = order(a, b, descending);
+                    assert_eq!(ab, order(b, a, descending).reverse(), "{a:?} {b:?}");
+                    for c in &keys {
+                        if ab != Ordering::Greater && order(b, c, descending) != Ordering::Greater {
+                            assert_ne!(
+                                order(a, c, descending),
+                                Ordering::Greater,
+                                "{a:?} {b:?} {c:?}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let u = |name: Value| json!({"userName": name});
+        let s = core_schemas();
+        let ev = Evaluator::new(&s[0], vec![]);
+        let path = parse_attr_path("userName", 0).unwrap();
+        let mut keyed: Vec<_> = [u(json!("mpushj")), u(json!(5)), u(json!("dzw"))]
+            .iter()
+            .map(|r| ev.sort_key(&path, r).unwrap())
+            .collect();
+        keyed.sort_by(|a, b| order(a, b, false));
+        assert_eq!(
+            keyed,
+            [
+                Some(SortKey::Num(5.0)),
+                Some(SortKey::Str("dzw".into())),
+                Some(SortKey::Str("mpushj".into()))
+            ]
+        );
     }
 }

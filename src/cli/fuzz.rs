@@ -1,0 +1,237 @@
+//! `scimitar fuzz [URL]`: schema-aware fuzzing of a SCIM endpoint (the
+//! embedded reference server when no URL is given), with a report, shrunk
+//! reproducers as suite files (`--out`), and the exit codes of `run`.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+use url::Url;
+
+use super::exit;
+use super::target::TargetArgs;
+use crate::discover::{Capabilities, DiscoverError};
+use crate::fuzzing::{self, reproduce, shrink::Budget, Model, Options};
+use crate::http::{Auth, Client, ClientConfig};
+use crate::serve::{self, Bug, Bugs, ServerConfig};
+
+#[derive(Args, Debug)]
+pub struct FuzzArgs {
+    /// Base URL of the SCIM endpoint; without it, an embedded reference server is started.
+    pub url: Option<Url>,
+    /// Inject a bug into the embedded server (repeatable; see `scimitar serve --list-bugs`).
+    #[arg(long = "bug", value_name = "NAME")]
+    pub bugs: Vec<String>,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Seconds to send generated requests (shrinking what they find may take a little longer).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub duration: u64,
+    /// Requests a second, every request counted (fixtures, probes, cleanup).
+    #[arg(long, default_value_t = 50.0, value_name = "N")]
+    pub rate: f64,
+    /// Seed of the generated requests (the same seed gives the same requests); random and printed when not given.
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// Stop after this many generated requests.
+    #[arg(long, value_name = "N")]
+    pub max_requests: Option<u64>,
+    /// A response slower than this many seconds breaks the latency invariant.
+    #[arg(long, default_value_t = 5.0, value_name = "SECS")]
+    pub latency_bound: f64,
+    /// The most candidates re-sent to shrink one violation.
+    #[arg(long, default_value_t = 150, value_name = "N")]
+    pub shrink_steps: usize,
+    /// Write one reproducer suite file per violation here (`scimitar run --suite DIR` replays them).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Write the JSON report here.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
+}
+
+/// A seed when none was given.
+fn random_seed() -> u64 {
+    let id = uuid::Uuid::new_v4();
+    u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap_or_default()) % 1_000_000
+}
+
+/// Sets `flag` on the first Ctrl-C or SIGTERM; exits at once on the second.
+fn watch_signals(flag: Arc<AtomicBool>) {
+    tokio::spawn(async move {
+        let mut count = 0;
+        loop {
+            #[cfg(unix)]
+            {
+                use tokio::signal::unix::{signal, SignalKind};
+                match signal(SignalKind::terminate()) {
+                    Ok(mut term) => tokio::select! {
+                        _ = tokio::signal::ctrl_c() => {}
+                        _ = term.recv() => {}
+                    },
+                    Err(_) => {
+                        let _ = tokio::signal::ctrl_c().await;
+                    }
+                }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+            count += 1;
+            if count == 1 {
+                flag.store(true, Ordering::SeqCst);
+                eprintln!("interrupted: deleting what the fuzzer created (again to abort)");
+            } else {
+                eprintln!("aborted: resources the fuzzer created may remain");
+                std::process::exit(exit::INTERRUPTED);
+            }
+        }
+    });
+}
+
+fn options(args: &FuzzArgs, seed: u64) -> Result<Options, String> {
+    if !(args.rate.is_finite() && args.rate > 0.0) {
+        return Err(format!(
+            "--rate must be a positive number, got {}",
+            args.rate
+        ));
+    }
+    if !(args.latency_bound.is_finite() && args.latency_bound > 0.0) {
+        return Err(format!(
+            "--latency-bound must be a positive number of seconds, got {}",
+            args.latency_bound
+        ));
+    }
+    let mut o = Options::new(seed);
+    o.duration = Duration::from_secs(args.duration);
+    o.rate = args.rate;
+    o.max_requests = args.max_requests;
+    o.latency_bound = Duration::from_secs_f64(args.latency_bound);
+    o.shrink = Budget {
+        steps: args.shrink_steps,
+        time: Duration::from_secs(30),
+    };
+    Ok(o)
+}
+
+pub async fn fuzz(args: FuzzArgs) -> i32 {
+    let seed = args.seed.unwrap_or_else(random_seed);
+    let options = match options(&args, seed) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let bugs: Result<Vec<Bug>, String> = args.bugs.iter().map(|b| b.parse()).collect();
+    let bugs = match bugs {
+        Ok(b) => Bugs::of(b),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let mut embedded = None;
+    let config = match &args.url {
+        Some(url) => {
+            if !args.bugs.is_empty() {
+                eprintln!("error: --bug applies only to the embedded server (fuzz without a URL)");
+                return exit::USAGE;
+            }
+            match args.target.config(url.clone()) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            }
+        }
+        None => {
+            let token = format!("emb-{}", uuid::Uuid::new_v4().simple());
+            let server_config = ServerConfig {
+                bugs,
+                token: Some(token.clone()),
+                ..Default::default()
+            };
+            let server = match serve::start(server_config, ([127, 0, 0, 1], 0).into()).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: cannot start the embedded server: {e}");
+                    return exit::UNREACHABLE;
+                }
+            };
+            let Ok(base) = Url::parse(&server.base_url) else {
+                return exit::UNREACHABLE;
+            };
+            let mut config = ClientConfig::new(base);
+            config.auth = Auth::Bearer {
+                token,
+                env: "SCIMITAR_TOKEN".into(),
+            };
+            config.timeout = Duration::from_secs(args.target.timeout.max(1));
+            config.max_response_bytes = args.target.max_response_bytes;
+            embedded = Some(server);
+            config
+        }
+    };
+    let code = fuzz_against(&args, config, &options).await;
+    if let Some(server) = embedded {
+        server.stop().await;
+    }
+    code
+}
+
+async fn fuzz_against(args: &FuzzArgs, config: ClientConfig, options: &Options) -> i32 {
+    let client = match Client::new(config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    let target = client.redactor().text(client.base_url().as_str());
+    let caps = match Capabilities::discover(&client).await {
+        Ok(c) => c,
+        Err(e @ (DiscoverError::Unreachable(_) | DiscoverError::AuthRefused(_))) => {
+            eprintln!("error: {e} ({target})");
+            return exit::UNREACHABLE;
+        }
+    };
+    eprintln!(
+        "fuzzing {target} for {} s at {} requests/s with --seed {}",
+        options.duration.as_secs(),
+        options.rate,
+        options.seed
+    );
+    let interrupted = Arc::new(AtomicBool::new(false));
+    watch_signals(interrupted.clone());
+    let mut report = fuzzing::fuzz(&client, &caps, options, &interrupted).await;
+    let mut code = if report.violations.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILURES
+    };
+    if let Some(dir) = &args.out {
+        let model = Model::from_caps(&caps);
+        if let Err(e) = reproduce::write_all(dir, &mut report.violations, &model, options.seed) {
+            eprintln!("error: cannot write reproducers to {}: {e}", dir.display());
+            code = exit::USAGE;
+        }
+    } else if !report.violations.is_empty() {
+        eprintln!("(give --out DIR to write each violation as a suite file that `scimitar run --suite DIR` replays)");
+    }
+    if let Some(path) = &args.json {
+        if let Err(e) = std::fs::write(path, report.json()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            code = exit::USAGE;
+        }
+    }
+    print!("{}", report.console());
+    if report.interrupted {
+        return exit::INTERRUPTED;
+    }
+    code
+}
