@@ -344,7 +344,11 @@ pub async fn run(args: RunArgs) -> i32 {
     let code = run_against(&args, config, &cases, baseline.as_ref(), running.as_ref()).await;
     if let Some(running) = running {
         let inbox = running.inbox.clone();
-        eprintln!("{}", running.stop().await);
+        let line = running.stop().await;
+        // Quiet about the embedded server's events when none were asked for or came.
+        if args.events.delivery.is_some() || !inbox.received().is_empty() {
+            eprintln!("{line}");
+        }
         if let Some(path) = &args.events.events_out {
             let text = serde_json::to_string_pretty(&inbox.export()).unwrap_or_default();
             if let Err(e) = std::fs::write(path, text) {
