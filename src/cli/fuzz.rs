@@ -3,7 +3,7 @@
 //! reproducers as suite files (`--out`), and the exit codes of `run`.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,46 +52,6 @@ pub struct FuzzArgs {
     pub json: Option<PathBuf>,
 }
 
-/// A seed when none was given.
-fn random_seed() -> u64 {
-    let id = uuid::Uuid::new_v4();
-    u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap_or_default()) % 1_000_000
-}
-
-/// Sets `flag` on the first Ctrl-C or SIGTERM; exits at once on the second.
-fn watch_signals(flag: Arc<AtomicBool>) {
-    tokio::spawn(async move {
-        let mut count = 0;
-        loop {
-            #[cfg(unix)]
-            {
-                use tokio::signal::unix::{signal, SignalKind};
-                match signal(SignalKind::terminate()) {
-                    Ok(mut term) => tokio::select! {
-                        _ = tokio::signal::ctrl_c() => {}
-                        _ = term.recv() => {}
-                    },
-                    Err(_) => {
-                        let _ = tokio::signal::ctrl_c().await;
-                    }
-                }
-            }
-            #[cfg(not(unix))]
-            {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-            count += 1;
-            if count == 1 {
-                flag.store(true, Ordering::SeqCst);
-                eprintln!("interrupted: deleting what the fuzzer created (again to abort)");
-            } else {
-                eprintln!("aborted: resources the fuzzer created may remain");
-                std::process::exit(exit::INTERRUPTED);
-            }
-        }
-    });
-}
-
 fn options(args: &FuzzArgs, seed: u64) -> Result<Options, String> {
     if !(args.rate.is_finite() && args.rate > 0.0) {
         return Err(format!(
@@ -118,7 +78,7 @@ fn options(args: &FuzzArgs, seed: u64) -> Result<Options, String> {
 }
 
 pub async fn fuzz(args: FuzzArgs) -> i32 {
-    let seed = args.seed.unwrap_or_else(random_seed);
+    let seed = args.seed.unwrap_or_else(super::run::rand_seed);
     let options = match options(&args, seed) {
         Ok(o) => o,
         Err(e) => {
@@ -207,7 +167,7 @@ async fn fuzz_against(args: &FuzzArgs, config: ClientConfig, options: &Options) 
         options.seed
     );
     let interrupted = Arc::new(AtomicBool::new(false));
-    watch_signals(interrupted.clone());
+    super::run::watch_signals(interrupted.clone(), "the fuzzer");
     let mut report = fuzzing::fuzz(&client, &caps, options, &interrupted).await;
     let mut code = if report.violations.is_empty() {
         exit::OK

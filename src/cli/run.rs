@@ -103,8 +103,8 @@ fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s).ok_or_else(|| format!("expected must, should or may, got {s:?}"))
 }
 
-/// A seed for generated sequences when none was given.
-fn rand_seed() -> u64 {
+/// A seed for generated requests when none was given.
+pub(super) fn rand_seed() -> u64 {
     let id = uuid::Uuid::new_v4();
     u64::from_le_bytes(id.as_bytes()[..8].try_into().unwrap_or_default()) % 1_000_000
 }
@@ -153,7 +153,8 @@ pub fn list(args: ListArgs) -> i32 {
 }
 
 /// Sets `flag` on the first Ctrl-C or SIGTERM; exits at once on the second.
-fn watch_signals(flag: Arc<AtomicBool>) {
+/// `who` names what created the resources (`the run`, `the fuzzer`).
+pub(super) fn watch_signals(flag: Arc<AtomicBool>, who: &'static str) {
     tokio::spawn(async move {
         let mut count = 0;
         loop {
@@ -161,9 +162,9 @@ fn watch_signals(flag: Arc<AtomicBool>) {
             count += 1;
             if count == 1 {
                 flag.store(true, Ordering::SeqCst);
-                eprintln!("interrupted: finishing requests in flight, then deleting what the run created (again to abort)");
+                eprintln!("interrupted: finishing requests in flight, then deleting what {who} created (again to abort)");
             } else {
-                eprintln!("aborted: resources the run created may remain");
+                eprintln!("aborted: resources {who} created may remain");
                 std::process::exit(exit::INTERRUPTED);
             }
         }
@@ -415,7 +416,7 @@ async fn run_against(
     }
     let cases = &cases[..];
     let interrupted = Arc::new(AtomicBool::new(false));
-    watch_signals(interrupted.clone());
+    watch_signals(interrupted.clone(), "the run");
     let bar = progress(cases.len(), args.quiet);
     let on_done = |o: &crate::outcome::CaseOutcome| {
         if let Some(bar) = &bar {
