@@ -275,7 +275,7 @@ fn resource(
     for (k, v) in obj {
         let p = format!("{at}/{}", k.replace('~', "~0").replace('/', "~1"));
         if k == "id" && !v.is_string() {
-            out.push((p, kind(v), "string"));
+            out.push((p, crate::run::expect::kind(v), "string"));
         } else if let Some(ext) = t.extensions.iter().find(|e| e.id == *k) {
             object(ext, v, &p, out);
         } else if let Some(a) = t
@@ -297,7 +297,7 @@ fn object(
 ) {
     let Some(o) = v.as_object() else {
         if !v.is_null() {
-            out.push((at.to_string(), kind(v), "object"));
+            out.push((at.to_string(), crate::run::expect::kind(v), "object"));
         }
         return;
     };
@@ -323,7 +323,7 @@ fn value(a: &Attribute, v: &Value, at: &str, out: &mut Vec<(String, &'static str
                     single(a, item, &format!("{at}/{i}"), out);
                 }
             }
-            None => out.push((at.to_string(), kind(v), "array")),
+            None => out.push((at.to_string(), crate::run::expect::kind(v), "array")),
         }
     } else {
         single(a, v, at, out);
@@ -344,13 +344,13 @@ fn single(a: &Attribute, v: &Value, at: &str, out: &mut Vec<(String, &'static st
         AttrType::DateTime => v
             .as_str()
             .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
-        _ => kind(v) == want,
+        _ => crate::run::expect::kind(v) == want,
     };
     if v.is_null() {
         return;
     }
     if !ok {
-        out.push((at.to_string(), kind(v), want));
+        out.push((at.to_string(), crate::run::expect::kind(v), want));
         return;
     }
     if a.kind == AttrType::Complex {
@@ -359,19 +359,6 @@ fn single(a: &Attribute, v: &Value, at: &str, out: &mut Vec<(String, &'static st
                 value(s, sv, &format!("{at}/{k}"), out);
             }
         }
-    }
-}
-
-/// The JSON type of a value, as suite matchers name it.
-pub fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
     }
 }
 

@@ -71,18 +71,6 @@ fn includes(item: &Value, part: &Value) -> bool {
     }
 }
 
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    }
-}
-
 /// A short rendering of a value for messages.
 pub fn show(v: Option<&Value>) -> String {
     match v {
@@ -131,7 +119,7 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
     }
     if let Some(t) = &m.json_type {
         let ok = actual.is_some_and(|a| {
-            let n = type_name(a);
+            let n = kind(a);
             n == t || (t == "number" && n == "integer")
         });
         if !ok {
@@ -290,6 +278,19 @@ fn schema_errors(actual: Option<&Value>, schema: &Value) -> Result<(), String> {
         Ok(())
     } else {
         Err(errors.join("; "))
+    }
+}
+
+/// The JSON type of a value, as suite matchers name it.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
     }
 }
 

@@ -81,6 +81,21 @@ pub struct Attribute {
 }
 
 impl Attribute {
+    /// Whether one value has this attribute's JSON type (RFC 7643 §2.3),
+    /// ignoring multiValued: a dateTime must also parse as xsd:dateTime.
+    pub fn accepts(&self, v: &Value) -> bool {
+        match self.kind {
+            AttrType::String | AttrType::Reference | AttrType::Binary => v.is_string(),
+            AttrType::DateTime => v
+                .as_str()
+                .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+            AttrType::Boolean => v.is_boolean(),
+            AttrType::Integer => v.is_i64() || v.is_u64(),
+            AttrType::Decimal => v.is_number(),
+            AttrType::Complex => v.is_object(),
+        }
+    }
+
     /// The sub-attribute called `name`, compared case-insensitively (RFC 7643 §2.1).
     pub fn sub_attribute(&self, name: &str) -> Option<&Attribute> {
         self.sub_attributes

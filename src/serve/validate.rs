@@ -45,19 +45,6 @@ pub struct Input {
     pub client_id: Option<String>,
 }
 
-fn type_ok(attr: &Attribute, v: &Value) -> bool {
-    match attr.kind {
-        AttrType::String | AttrType::Reference | AttrType::Binary => v.is_string(),
-        AttrType::DateTime => v
-            .as_str()
-            .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
-        AttrType::Boolean => v.is_boolean(),
-        AttrType::Integer => v.is_i64() || v.is_u64(),
-        AttrType::Decimal => v.is_number(),
-        AttrType::Complex => v.is_object(),
-    }
-}
-
 /// Checks one attribute value; drops readOnly and null values. Returns the kept value.
 fn check_value(
     attr: &Attribute,
@@ -81,7 +68,7 @@ fn check_value(
     };
     let mut kept = vec![];
     for item in items {
-        if strict.types && !type_ok(attr, item) {
+        if strict.types && !attr.accepts(item) {
             let t = serde_json::to_value(attr.kind).unwrap_or_default();
             return Err((
                 400,
