@@ -918,15 +918,7 @@ fn describe(e: &reqwest::Error) -> String {
     } else {
         "the request failed".to_string()
     };
-    let mut source = std::error::Error::source(e);
-    while let Some(s) = source {
-        let s_text = s.to_string();
-        if !text.contains(&s_text) {
-            text.push_str(": ");
-            text.push_str(&s_text);
-        }
-        source = s.source();
-    }
+    crate::http::client::append_causes(&mut text, e);
     if text.contains("certificate") || text.contains("tls") || text.contains("TLS") {
         text.push_str(" (TLS: is the receiver's certificate trusted? see --cacert)");
     }

@@ -413,6 +413,12 @@ impl Client {
 
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut text = e.to_string();
+    append_causes(&mut text, e);
+    text
+}
+
+/// Appends the causes of `e` (not `e` itself) that `text` does not already say.
+pub fn append_causes(text: &mut String, e: &dyn std::error::Error) {
     let mut source = e.source();
     while let Some(s) = source {
         let s_text = s.to_string();
@@ -422,7 +428,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         }
         source = s.source();
     }
-    text
 }
 
 #[cfg(test)]
