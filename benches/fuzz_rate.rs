@@ -1,9 +1,10 @@
 //! Throughput of `scimitar fuzz` against the embedded reference server,
 //! compared in the same process with a plain HTTP load generator (one
 //! keep-alive client sending `GET /Users?count=1` back to back, like the
-//! fuzzer one request at a time) on the same endpoint; then the process's
-//! resident memory sampled over a longer fuzz run. Prints ratios and
-//! samples; asserts nothing (speed is measured, never asserted).
+//! fuzzer one request at a time) on the same endpoint; then, over a fuzz
+//! run six times as long against `scimitar serve` in its own process, the
+//! resident memory of the fuzzer and of the server sampled apart. Prints
+//! ratios and samples; asserts nothing (speed is measured, never asserted).
 //!
 //! `cargo bench --bench fuzz_rate` (SECS=N sets each phase's length, 10 by default).
 
@@ -17,13 +18,47 @@ use scimitar::serve::{self, ServerConfig};
 
 const TOKEN: &str = "bench-token-0123456789abcdef";
 
-/// Resident set size of this process, in MiB (Linux).
-fn rss_mib() -> f64 {
-    let pages = std::fs::read_to_string("/proc/self/statm")
+/// Resident set size of a process (`self` or a pid), in MiB (Linux).
+fn rss_mib(pid: &str) -> f64 {
+    let pages = std::fs::read_to_string(format!("/proc/{pid}/statm"))
         .ok()
         .and_then(|s| s.split_whitespace().nth(1)?.parse::<f64>().ok())
         .unwrap_or(0.0);
     pages * 4096.0 / (1024.0 * 1024.0)
+}
+
+/// `scimitar serve` on a free loopback port, requiring the bench token.
+fn spawn_server() -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_scimitar"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--token-env",
+            "SCIMITAR_BENCH_TOKEN",
+        ])
+        .env("SCIMITAR_BENCH_TOKEN", TOKEN)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("scimitar serve starts")
+}
+
+/// The base URL the spawned server prints on its first line (the rest of
+/// its output is drained).
+fn served_url(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut reader = std::io::BufReader::new(stdout);
+    let mut line = String::new();
+    reader
+        .read_line(&mut line)
+        .expect("scimitar serve prints its address");
+    // Keep reading, so that the server never writes to a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    line.trim()
+        .strip_prefix("serving SCIM 2.0 on ")
+        .unwrap_or_else(|| panic!("unexpected first line of scimitar serve: {line:?}"))
+        .to_string()
 }
 
 async fn plain(url: &str, secs: Duration) -> f64 {
@@ -94,33 +129,60 @@ fn main() {
             fuzz_rate / plain_rate
         );
 
-        // Memory over a run three times as long, sampled every phase/2.
+        server.stop().await;
+
+        // Memory over a run six times as long, against the reference server
+        // in its own process, so that the fuzzer's memory and the server's
+        // are each measured alone.
+        let mut child = spawn_server();
+        let url = served_url(&mut child);
+        let mut config = ClientConfig::new(url.parse().expect("url"));
+        config.auth = Auth::Bearer {
+            token: TOKEN.into(),
+            env: "SCIMITAR_TOKEN".into(),
+        };
+        let client = Client::new(config).expect("client");
+        let caps = Capabilities::discover(&client).await.expect("discovery");
         let samples = std::sync::Arc::new(std::sync::Mutex::new(vec![]));
+        let every = secs / 2;
         let sampler = {
             let samples = samples.clone();
-            let every = secs / 2;
+            let server_pid = child.id();
             tokio::spawn(async move {
                 loop {
-                    samples.lock().expect("samples").push(rss_mib());
+                    let sample = (rss_mib("self"), rss_mib(&server_pid.to_string()));
+                    samples.lock().expect("samples").push(sample);
                     tokio::time::sleep(every).await;
                 }
             })
         };
-        let (long_rate, long_sent) = fuzz(&client, &caps, secs * 3, 2).await;
+        let (long_rate, long_sent) = fuzz(&client, &caps, secs * 6, 2).await;
         sampler.abort();
+        let _ = child.kill();
+        let _ = child.wait();
         let samples = samples.lock().expect("samples").clone();
-        let shown: Vec<String> = samples.iter().map(|m| format!("{m:.1}")).collect();
         println!(
-            "long run: {long_sent} requests at {long_rate:.0}/s; RSS MiB every {:.0} s: [{}]",
-            (secs / 2).as_secs_f64(),
-            shown.join(", ")
+            "long run: {long_sent} requests at {long_rate:.0}/s against `scimitar serve` in its own process; RSS every {:.0} s",
+            every.as_secs_f64()
         );
-        if let (Some(first), Some(last)) = (samples.get(1), samples.last()) {
-            println!(
-                "RSS growth from the second sample to the last: {:+.1} MiB",
-                last - first
-            );
+        for (who, pick) in [("fuzzer", 0), ("server", 1)] {
+            let values: Vec<f64> = samples
+                .iter()
+                .map(|s| if pick == 0 { s.0 } else { s.1 })
+                .collect();
+            let shown: Vec<String> = values.iter().map(|m| format!("{m:.1}")).collect();
+            println!("  {who} MiB: [{}]", shown.join(", "));
+            // Growth after warm-up: from the sample a sixth into the run
+            // (connections, caches and the allocator's arenas settled).
+            let warm = values.len() / 6;
+            if let (Some(first), Some(last)) = (values.get(warm.max(1)), values.last()) {
+                let grown = (last - first) * 1024.0 * 1024.0;
+                println!(
+                    "  {who} growth after warm-up: {:+.2} MiB ({:+.1} bytes a request)",
+                    last - first,
+                    grown / long_sent.max(1) as f64
+                );
+            }
         }
-        server.stop().await;
     });
 }

@@ -156,6 +156,11 @@ impl Engine<'_> {
                 }
             }
         }
+        if !last {
+            // Every request brings its own fixture: what is gone need not
+            // be remembered (a long run's memory stays flat).
+            self.ledger.forget_settled();
+        }
     }
 
     /// Whether the target still answers; the problem when it does not.

@@ -87,6 +87,26 @@ impl Ledger {
         inner.owned.contains(id) || inner.fresh.contains(id)
     }
 
+    /// Forgets every id that no longer needs protecting: created ids whose
+    /// resource is gone, and generated ids. For callers whose every unit of
+    /// work is self-contained (the fuzzer creates, uses and deletes its
+    /// fixture per request), so that a long run's memory stays flat. Live
+    /// resources, and the totals, are kept.
+    pub fn forget_settled(&self) {
+        let mut inner = self.lock();
+        let Inner {
+            live, owned, fresh, ..
+        } = &mut *inner;
+        owned.retain(|id| {
+            live.iter().any(|c| {
+                c.target
+                    .strip_suffix(id.as_str())
+                    .is_some_and(|t| t.ends_with('/'))
+            })
+        });
+        fresh.clear();
+    }
+
     /// The live resources one case created, newest first.
     pub fn live_of(&self, case: &str) -> Vec<String> {
         self.lock()
@@ -132,6 +152,21 @@ mod tests {
         assert_eq!(l.live_of("a"), vec!["/Users/1"]);
         l.deleted("/Users/1");
         assert!(l.may_modify("1"), "a deleted resource stays the run's own");
+        assert_eq!(l.all_live(), vec!["/Groups/2"]);
+        assert_eq!(l.totals(), (2, 1, vec!["/Groups/2".to_string()]));
+    }
+
+    #[test]
+    fn forgetting_settled_ids_keeps_the_live_ones_and_the_totals() {
+        let l = Ledger::default();
+        l.created("/Users", "1", "fuzz");
+        l.created("/Groups", "2", "fuzz");
+        l.fresh("f");
+        l.deleted("/Users/1");
+        l.forget_settled();
+        assert!(!l.may_modify("1"), "a deleted resource is forgotten");
+        assert!(!l.may_modify("f"), "a generated id is forgotten");
+        assert!(l.may_modify("2") && l.knows("/Groups", "2"));
         assert_eq!(l.all_live(), vec!["/Groups/2"]);
         assert_eq!(l.totals(), (2, 1, vec!["/Groups/2".to_string()]));
     }

@@ -531,7 +531,12 @@ async fn remove(
     if let Some(r) = precondition_failed(&app, &headers, &entry) {
         return r;
     }
-    if let Some(name) = entry.attrs["userName"].as_str() {
+    // Only the bug needs the names of the deleted: kept always, they would
+    // grow without bound over a long run.
+    if let (true, Some(name)) = (
+        app.bug(Bug::DeletedNameReserved),
+        entry.attrs["userName"].as_str(),
+    ) {
         store.deleted_names.insert(name.to_string());
     }
     if app.bug(Bug::SoftDelete) || app.bug(Bug::DeletedStillListed) {

@@ -108,7 +108,7 @@ impl Entry {
 #[derive(Debug, Default)]
 pub struct Store {
     pub entries: BTreeMap<String, Entry>,
-    /// userNames of deleted Users (kept for the deleted-name-reserved bug).
+    /// userNames of deleted Users (kept only under the deleted-name-reserved bug).
     pub deleted_names: BTreeSet<String>,
 }
 
