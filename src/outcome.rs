@@ -83,6 +83,36 @@ pub struct CaseOutcome {
 }
 
 impl CaseOutcome {
+    /// A case not yet run (skipped until graded): its identity, the
+    /// requirements it checks with their sections, and where it is defined.
+    pub fn pending(
+        id: String,
+        title: String,
+        area: String,
+        level: Level,
+        requirements: Vec<String>,
+        source: String,
+    ) -> CaseOutcome {
+        CaseOutcome {
+            sections: crate::rfc::sections(requirements.iter().map(String::as_str)),
+            id,
+            title,
+            area,
+            profile: None,
+            level,
+            requirements,
+            status: Status::Skipped,
+            warning: false,
+            duration_ms: 0,
+            message: String::new(),
+            failures: vec![],
+            curl: None,
+            notes: None,
+            source,
+            exchanges: vec![],
+        }
+    }
+
     /// Whether this outcome fails a run whose threshold is `fail_on`.
     /// Errored cases count: a gate cannot pass on cases that did not run.
     pub fn fails_run(&self, fail_on: Level) -> bool {

@@ -76,6 +76,22 @@ impl Requirement {
 
 const CATALOG: &str = include_str!("../suites/requirements.tsv");
 
+/// The sections the catalog's requirements cite ("RFC 7644 §3.3"), each
+/// once, in the order first cited; ids not in the catalog cite nothing.
+pub fn sections<'a>(ids: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    let catalog = catalog();
+    let mut sections: Vec<String> = Vec::new();
+    for citation in ids
+        .into_iter()
+        .filter_map(|id| catalog.get(id).map(Requirement::citation))
+    {
+        if !sections.contains(&citation) {
+            sections.push(citation);
+        }
+    }
+    sections
+}
+
 /// Every requirement, by id.
 pub fn catalog() -> &'static HashMap<String, Requirement> {
     static MAP: OnceLock<HashMap<String, Requirement>> = OnceLock::new();

@@ -10,12 +10,13 @@ use std::time::Duration;
 use clap::Args;
 use url::Url;
 
+use super::embedded;
 use super::exit;
 use super::target::TargetArgs;
 use crate::discover::{Capabilities, DiscoverError};
 use crate::fuzzing::{self, reproduce, shrink::Budget, Model, Options};
-use crate::http::{Auth, Client, ClientConfig};
-use crate::serve::{self, Bug, Bugs, ServerConfig};
+use crate::http::{Client, ClientConfig};
+use crate::serve::ServerConfig;
 
 #[derive(Args, Debug)]
 pub struct FuzzArgs {
@@ -86,59 +87,32 @@ pub async fn fuzz(args: FuzzArgs) -> i32 {
             return exit::USAGE;
         }
     };
-    let bugs: Result<Vec<Bug>, String> = args.bugs.iter().map(|b| b.parse()).collect();
-    let bugs = match bugs {
-        Ok(b) => Bugs::of(b),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
-    };
-    let mut embedded = None;
+    let mut local_server = None;
     let config = match &args.url {
-        Some(url) => {
-            if !args.bugs.is_empty() {
-                eprintln!("error: --bug applies only to the embedded server (fuzz without a URL)");
-                return exit::USAGE;
-            }
-            match args.target.config(url.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::USAGE;
-                }
-            }
-        }
+        Some(url) => match embedded::remote(url, &args.target, !args.bugs.is_empty(), "fuzz") {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
         None => {
-            let token = format!("emb-{}", uuid::Uuid::new_v4().simple());
-            let server_config = ServerConfig {
+            let bugs = match embedded::bugs(&args.bugs) {
+                Ok(b) => b,
+                Err(code) => return code,
+            };
+            let server = ServerConfig {
                 bugs,
-                token: Some(token.clone()),
                 ..Default::default()
             };
-            let server = match serve::start(server_config, ([127, 0, 0, 1], 0).into()).await {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: cannot start the embedded server: {e}");
-                    return exit::UNREACHABLE;
+            match embedded::start(server, &args.target).await {
+                Ok(started) => {
+                    local_server = Some(started.server);
+                    started.config
                 }
-            };
-            let Ok(base) = Url::parse(&server.base_url) else {
-                return exit::UNREACHABLE;
-            };
-            let mut config = ClientConfig::new(base);
-            config.auth = Auth::Bearer {
-                token,
-                env: "SCIMITAR_TOKEN".into(),
-            };
-            config.timeout = Duration::from_secs(args.target.timeout.max(1));
-            config.max_response_bytes = args.target.max_response_bytes;
-            embedded = Some(server);
-            config
+                Err(code) => return code,
+            }
         }
     };
     let code = fuzz_against(&args, config, &options).await;
-    if let Some(server) = embedded {
+    if let Some(server) = local_server {
         server.stop().await;
     }
     code

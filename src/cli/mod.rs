@@ -1,6 +1,7 @@
 //! The command line: the only code that sees argv, environment variables,
 //! the terminal and exit codes.
 
+mod embedded;
 mod events;
 mod events_send;
 mod fuzz;

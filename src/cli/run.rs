@@ -9,17 +9,18 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use url::Url;
 
+use super::embedded;
 use super::events::{Embedded, EventArgs, Running};
 use super::exit;
 use super::target::TargetArgs;
 use crate::baseline::Baseline;
 use crate::check;
 use crate::discover::{Capabilities, DiscoverError};
-use crate::http::{Auth, Client, ClientConfig};
+use crate::http::{Client, ClientConfig};
 use crate::report;
 use crate::rfc::Level;
 use crate::run::{self, RunOptions, Selection};
-use crate::serve::{self, Bug, Bugs, ServerConfig};
+use crate::serve::{self, ServerConfig};
 use crate::suite::{self, Case};
 
 #[derive(Args, Debug)]
@@ -224,13 +225,9 @@ pub async fn run(args: RunArgs) -> i32 {
             }
         }
     };
-    let bugs: Result<Vec<Bug>, String> = args.bugs.iter().map(|b| b.parse()).collect();
-    let bugs = match bugs {
-        Ok(b) => Bugs::of(b),
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::USAGE;
-        }
+    let bugs = match embedded::bugs(&args.bugs) {
+        Ok(b) => b,
+        Err(code) => return code,
     };
     // Events: the receiver starts first, so that the embedded server can push to it.
     // The embedded server's events are received by polling unless asked otherwise.
@@ -265,24 +262,14 @@ pub async fn run(args: RunArgs) -> i32 {
             eprintln!("events: trusting this certificate (made for this run):\n{pem}");
         }
     }
-    let mut embedded = None;
+    let mut local_server = None;
     let mut poll_default = None;
     let config = match &args.url {
-        Some(url) => {
-            if !args.bugs.is_empty() {
-                eprintln!("error: --bug applies only to the embedded server (run without a URL)");
-                return exit::USAGE;
-            }
-            match args.target.config(url.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return exit::USAGE;
-                }
-            }
-        }
+        Some(url) => match embedded::remote(url, &args.target, !args.bugs.is_empty(), "run") {
+            Ok(c) => c,
+            Err(code) => return code,
+        },
         None => {
-            let token = format!("emb-{}", uuid::Uuid::new_v4().simple());
             let events = emb.as_ref().map(|e| serve::EventsConfig {
                 issuer: e.issuer.clone(),
                 audience: e.audience.clone(),
@@ -299,35 +286,22 @@ pub async fn run(args: RunArgs) -> i32 {
                     secret: e.secret.clone(),
                 },
             });
-            let server = serve::start(
-                ServerConfig {
-                    bugs,
-                    token: Some(token.clone()),
-                    events,
-                    ..Default::default()
-                },
-                ([127, 0, 0, 1], 0).into(),
-            )
-            .await;
-            let server = match server {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: cannot start the embedded server: {e}");
-                    return exit::UNREACHABLE;
-                }
+            let server = ServerConfig {
+                bugs,
+                events,
+                ..Default::default()
             };
-            let base = Url::parse(&server.base_url).expect("server URL is valid");
-            poll_default = base
+            let started = match embedded::start(server, &args.target).await {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            poll_default = started
+                .base
                 .join("/events/poll")
                 .ok()
-                .map(|u| (u.to_string(), Some(token.clone())));
-            let mut config = ClientConfig::new(base);
-            config.auth = Auth::Bearer {
-                token,
-                env: "SCIMITAR_TOKEN".into(),
-            };
-            embedded = Some(server);
-            config
+                .map(|u| (u.to_string(), Some(started.token.clone())));
+            local_server = Some(started.server);
+            started.config
         }
     };
     let running = match (inbox, ev.delivery) {
@@ -358,7 +332,7 @@ pub async fn run(args: RunArgs) -> i32 {
             }
         }
     }
-    if let Some(server) = embedded {
+    if let Some(server) = local_server {
         server.stop().await;
     }
     code

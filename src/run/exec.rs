@@ -13,7 +13,6 @@ use crate::check::{self, CheckCtx};
 use crate::discover::Capabilities;
 use crate::http::{Client, Exchange, Request, Response};
 use crate::outcome::{CaseOutcome, Failure, Status};
-use crate::rfc;
 use crate::suite::{Case, CheckStep, HttpStep, Matcher, Step};
 
 /// What every case of a run shares.
@@ -99,34 +98,21 @@ pub async fn run_case(ctx: &Context<'_>, case: &Case) -> CaseOutcome {
 
 /// The outcome fields that come from the case itself.
 pub fn blank_outcome(case: &Case) -> CaseOutcome {
-    let catalog = rfc::catalog();
-    let mut sections: Vec<String> = case
-        .requirements
-        .iter()
-        .filter_map(|r| catalog.get(r).map(|r| r.citation()))
-        .collect();
-    sections.dedup();
-    let mut notes = case.notes.clone();
-    if let Some(a) = &case.ambiguous {
-        notes = Some(format!("Ambiguous RFC text, graded as a warning: {a}"));
-    }
+    let notes = match &case.ambiguous {
+        Some(a) => Some(format!("Ambiguous RFC text, graded as a warning: {a}")),
+        None => case.notes.clone(),
+    };
     CaseOutcome {
-        id: case.id.clone(),
-        title: case.title.clone(),
-        area: case.area.clone(),
         profile: case.profile.clone(),
-        level: case.level,
-        requirements: case.requirements.clone(),
-        sections,
-        status: Status::Skipped,
-        warning: false,
-        duration_ms: 0,
-        message: String::new(),
-        failures: vec![],
-        curl: None,
         notes,
-        source: format!("{}:{}", case.origin.file, case.origin.pos.line),
-        exchanges: vec![],
+        ..CaseOutcome::pending(
+            case.id.clone(),
+            case.title.clone(),
+            case.area.clone(),
+            case.level,
+            case.requirements.clone(),
+            format!("{}:{}", case.origin.file, case.origin.pos.line),
+        )
     }
 }
 
