@@ -26,6 +26,17 @@ async fn run_with(page_size: Option<usize>, pagination: Pagination) -> RunReport
     report
 }
 
+/// Fails the test with every case that failed or errored.
+fn assert_nothing_failed(report: &RunReport) {
+    let bad: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Failed | Status::Errored))
+        .map(|c| format!("{}: {}", c.id, c.message))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_pages_change_no_verdict() {
     let whole = run_with(None, Pagination::Both).await;
@@ -65,13 +76,7 @@ async fn small_pages_change_no_verdict() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cursor_only_server_is_walked_with_cursors() {
     let report = run_with(Some(2), Pagination::Cursor).await;
-    let bad: Vec<String> = report
-        .cases
-        .iter()
-        .filter(|c| matches!(c.status, Status::Failed | Status::Errored))
-        .map(|c| format!("{}: {}", c.id, c.message))
-        .collect();
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert_nothing_failed(&report);
     let skipped_index = report
         .cases
         .iter()
@@ -89,13 +94,7 @@ async fn a_cursor_only_server_is_walked_with_cursors() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_index_only_server_passes_the_index_cases() {
     let report = run_with(Some(2), Pagination::Index).await;
-    let bad: Vec<String> = report
-        .cases
-        .iter()
-        .filter(|c| matches!(c.status, Status::Failed | Status::Errored))
-        .map(|c| format!("{}: {}", c.id, c.message))
-        .collect();
-    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert_nothing_failed(&report);
     let passed = |area: &str| {
         report
             .cases

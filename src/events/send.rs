@@ -863,20 +863,16 @@ impl Sender<'_> {
         let r = &self.redactor;
         let curl = curl_line(&request, Some(CURL_AUTH));
         let (response, error) = match answer {
-            Ok(a) => {
-                let shown = &a.body[..a.body.len().min(MAX_RECORDED_BODY)];
-                let response = RecordedResponse {
-                    status: a.status,
-                    headers: a
-                        .headers
-                        .iter()
-                        .map(|(n, v)| (n.clone(), r.header(n, v)))
-                        .collect(),
-                    body: r.text(&String::from_utf8_lossy(shown)),
-                    body_truncated: a.body.len() > MAX_RECORDED_BODY,
-                };
-                (Some(response), None)
-            }
+            Ok(a) => (
+                Some(RecordedResponse::redacted(
+                    a.status,
+                    &a.headers,
+                    &a.body,
+                    MAX_RECORDED_BODY,
+                    r,
+                )),
+                None,
+            ),
             Err(e) => (None, Some(r.text(e))),
         };
         Exchange {

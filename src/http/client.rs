@@ -382,23 +382,16 @@ impl Client {
         let r = self.redactor();
         let curl = curl_line(&request, self.config.auth.curl_args().as_deref());
         let (response, error) = match result {
-            Ok(resp) => {
-                let truncated = resp.body.len() > self.config.max_recorded_body;
-                let shown = &resp.body[..resp.body.len().min(self.config.max_recorded_body)];
-                (
-                    Some(RecordedResponse {
-                        status: resp.status,
-                        headers: resp
-                            .headers
-                            .iter()
-                            .map(|(n, v)| (n.clone(), r.header(n, v)))
-                            .collect(),
-                        body: r.text(&String::from_utf8_lossy(shown)),
-                        body_truncated: truncated,
-                    }),
-                    None,
-                )
-            }
+            Ok(resp) => (
+                Some(RecordedResponse::redacted(
+                    resp.status,
+                    &resp.headers,
+                    &resp.body,
+                    self.config.max_recorded_body,
+                    &r,
+                )),
+                None,
+            ),
             Err(e) => (None, Some(r.text(&e.to_string()))),
         };
         Exchange {

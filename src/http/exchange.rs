@@ -23,6 +23,28 @@ pub struct RecordedResponse {
     pub body_truncated: bool,
 }
 
+impl RecordedResponse {
+    /// What a report shows of a response: header values and the body with
+    /// secrets redacted, the body cut after `max_body` bytes.
+    pub fn redacted(
+        status: u16,
+        headers: &[(String, String)],
+        body: &[u8],
+        max_body: usize,
+        redactor: &super::Redactor,
+    ) -> RecordedResponse {
+        RecordedResponse {
+            status,
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.clone(), redactor.header(n, v)))
+                .collect(),
+            body: redactor.text(&String::from_utf8_lossy(&body[..body.len().min(max_body)])),
+            body_truncated: body.len() > max_body,
+        }
+    }
+}
+
 /// One HTTP exchange, as reports show it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {

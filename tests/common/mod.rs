@@ -49,8 +49,18 @@ pub async fn embedded_with(
 
 /// Runs cases against a target, eight at a time, to the end.
 pub async fn run_cases(client: &Client, caps: &Capabilities, cases: &[Case]) -> RunReport {
+    run_eight_at_a_time(client, caps, cases, None).await
+}
+
+async fn run_eight_at_a_time(
+    client: &Client,
+    caps: &Capabilities,
+    cases: &[Case],
+    events: Option<std::sync::Arc<scimitar::events::Inbox>>,
+) -> RunReport {
     let options = RunOptions {
         concurrency: 8,
+        events,
         ..Default::default()
     };
     run::run(
@@ -157,18 +167,5 @@ pub async fn run_cases_with_events(
     cases: &[Case],
     session: &scimitar::events::Session,
 ) -> RunReport {
-    let options = RunOptions {
-        concurrency: 8,
-        events: Some(session.inbox.clone()),
-        ..Default::default()
-    };
-    run::run(
-        client,
-        caps,
-        cases,
-        &options,
-        &AtomicBool::new(false),
-        &|_| {},
-    )
-    .await
+    run_eight_at_a_time(client, caps, cases, Some(session.inbox.clone())).await
 }
