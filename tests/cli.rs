@@ -1,19 +1,12 @@
 //! The binary as users run it: exit codes, error positions, report files.
 
-use std::net::TcpListener;
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-fn scimitar() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scimitar"));
-    c.env_remove("SCIMITAR_TOKEN").env("CI", "true");
-    c
-}
-
-fn run(args: &[&str]) -> Output {
-    scimitar().args(args).output().expect("scimitar runs")
-}
+use common::bin::{free_port, run, scimitar};
 
 fn text(o: &Output) -> (String, String) {
     (
@@ -23,17 +16,7 @@ fn text(o: &Output) -> (String, String) {
 }
 
 fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scimitar-cli-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    common::bin::tmp("cli", name)
 }
 
 /// A `scimitar serve` child process, killed on drop.

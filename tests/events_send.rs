@@ -3,6 +3,8 @@
 //! every case passes against the clean server, every bug of area
 //! `receiver` fails at least one case, and the binary's exit codes.
 
+mod common;
+
 use std::process::{Command, Output};
 
 use scimitar::events::send::{self, SendTarget};
@@ -176,11 +178,7 @@ async fn cli(url: &str, extra: &[&str]) -> Output {
 }
 
 fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    common::bin::all_output(out)
 }
 
 #[tokio::test]
@@ -231,9 +229,7 @@ async fn the_cli_exits_1_against_a_buggy_receiver() {
 
 #[tokio::test]
 async fn the_cli_exits_3_when_the_receiver_is_unreachable() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
-    let port = listener.local_addr().expect("addr").port();
-    drop(listener);
+    let port = common::bin::free_port();
     let url = format!("http://127.0.0.1:{port}/events/receiver");
     let out = cli(&url, &[]).await;
     let all = text(&out);
@@ -272,27 +268,8 @@ async fn the_cli_exits_2_on_usage_errors() {
 /// scimitar's own push receiver (HTTPS with a self-signed certificate),
 /// trusting the test's issuer, audience and secret.
 async fn tls_receiver() -> scimitar::events::receiver::Receiver {
-    use scimitar::events::{receiver, tls, Inbox, Trust};
-    use scimitar::scim::set::{Expectations, KeySet, Unsigned};
-    let inbox = Inbox::new(Trust {
-        keys: KeySet::hmac(SECRET.as_bytes()),
-        unsigned: Unsigned::Refuse,
-        expect: Expectations {
-            issuer: Some(ISS.into()),
-            audience: Some(AUD.into()),
-            ..Default::default()
-        },
-    });
-    receiver::start(
-        std::sync::Arc::new(inbox),
-        receiver::ReceiverConfig {
-            addr: ([127, 0, 0, 1], 0).into(),
-            tls: Some(tls::self_signed(&[]).expect("a certificate")),
-            token: None,
-        },
-    )
-    .await
-    .expect("the receiver starts")
+    let inbox = common::hmac_inbox(SECRET.as_bytes(), ISS, AUD);
+    common::tls_receiver(std::sync::Arc::new(inbox)).await
 }
 
 #[tokio::test]

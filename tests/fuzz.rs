@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
@@ -15,29 +15,17 @@ use scimitar::fuzzing::{self, Options};
 use scimitar::http::Request;
 use scimitar::serve::{Bug, Bugs};
 
-fn scimitar() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_scimitar"));
-    c.env_remove("SCIMITAR_TOKEN").env("CI", "true");
-    c
-}
+use common::bin::{free_port, run};
 
-fn run(args: &[&str]) -> Output {
-    scimitar().args(args).output().expect("scimitar runs")
-}
+/// Generated requests every run below may send: seed 1 finds each
+/// robustness bug within 100 and covers every request family within 150,
+/// so runs are bounded by count, not by a clock (their outcome does not
+/// depend on the machine's speed). The duration only guards against a hang.
+const REQUESTS: u64 = 300;
+const GUARD: Duration = Duration::from_secs(120);
 
 fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn tmp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("scimitar-fuzz-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::bin::all_output(o)
 }
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
@@ -52,20 +40,23 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Fuzzes with one bug, then replays the reproducers with and without it.
 fn found_and_replayed(bug: Bug) -> Result<(), String> {
-    let dir = tmp(bug.name());
+    let dir = common::bin::tmp("fuzz", bug.name());
     let suites = dir.join("suites");
     let report = dir.join("report.json");
     let (suites_s, report_s) = (suites.display().to_string(), report.display().to_string());
+    let (requests, guard) = (REQUESTS.to_string(), GUARD.as_secs().to_string());
     let fuzz = run(&[
         "fuzz",
         "--bug",
         bug.name(),
+        "--max-requests",
+        &requests,
         "--duration",
-        "3",
+        &guard,
         "--seed",
         "1",
         "--rate",
-        "300",
+        "10000",
         "--out",
         &suites_s,
         "--json",
@@ -145,7 +136,17 @@ fn every_robustness_bug_is_found_and_its_reproducer_replays() {
 
 #[test]
 fn exit_codes_for_a_clean_run_usage_and_an_unreachable_target() {
-    let clean = run(&["fuzz", "--duration", "2", "--seed", "1", "--rate", "300"]);
+    let clean = run(&[
+        "fuzz",
+        "--max-requests",
+        "100",
+        "--duration",
+        "120",
+        "--seed",
+        "1",
+        "--rate",
+        "10000",
+    ]);
     assert_eq!(clean.status.code(), Some(0), "{}", text(&clean));
     assert!(text(&clean).contains("0 violations"), "{}", text(&clean));
     assert!(text(&clean).contains("with --seed 1"), "{}", text(&clean));
@@ -156,11 +157,7 @@ fn exit_codes_for_a_clean_run_usage_and_an_unreachable_target() {
     ] {
         assert_eq!(run(args).status.code(), Some(2), "{args:?}");
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let down = run(&[
         "fuzz",
         &format!("http://127.0.0.1:{port}/scim/v2"),
@@ -168,6 +165,15 @@ fn exit_codes_for_a_clean_run_usage_and_an_unreachable_target() {
         "1",
     ]);
     assert_eq!(down.status.code(), Some(3), "{}", text(&down));
+}
+
+/// Options for a run of at most [`REQUESTS`] generated requests.
+fn bounded(seed: u64) -> Options {
+    let mut options = Options::new(seed);
+    options.max_requests = Some(REQUESTS);
+    options.duration = GUARD;
+    options.rate = 10_000.0;
+    options
 }
 
 async fn count(client: &scimitar::http::Client, endpoint: &str) -> u64 {
@@ -181,17 +187,12 @@ async fn count(client: &scimitar::http::Client, endpoint: &str) -> u64 {
 async fn the_bug_free_server_breaks_nothing_and_keeps_nothing() {
     let token = "fuzz-secret-token-0123456789";
     let (server, client, caps) = common::embedded(Bugs::none(), token).await;
-    let mut options = Options::new(1);
-    options.duration = Duration::from_secs(4);
-    options.rate = 400.0;
+    let options = bounded(1);
     let report = fuzzing::fuzz(&client, &caps, &options, &AtomicBool::new(false)).await;
     assert!(report.violations.is_empty(), "{}", report.console());
-    let generated: u64 = report.generated.values().sum();
-    assert!(
-        generated > 100 && report.generated.len() == 10,
-        "{:?}",
-        report.generated
-    );
+    assert_eq!(report.stopped, "max-requests");
+    assert_eq!(report.generated.values().sum::<u64>(), REQUESTS);
+    assert_eq!(report.generated.len(), 10, "{:?}", report.generated);
     assert!(report.cleanup.created > 0 && report.cleanup.leftover.is_empty());
     assert_eq!(report.cleanup.created, report.cleanup.deleted);
     assert_eq!(count(&client, "/Users").await, 0);
@@ -204,9 +205,7 @@ async fn the_bug_free_server_breaks_nothing_and_keeps_nothing() {
 async fn a_violation_is_shrunk_to_a_minimal_request_without_secrets() {
     let token = "fuzz-secret-token-abcdefghij";
     let (server, client, caps) = common::embedded(Bugs::of([Bug::LongFilter500]), token).await;
-    let mut options = Options::new(1);
-    options.duration = Duration::from_secs(3);
-    options.rate = 400.0;
+    let options = bounded(1);
     let report = fuzzing::fuzz(&client, &caps, &options, &AtomicBool::new(false)).await;
     let v = report
         .violations
@@ -237,5 +236,9 @@ async fn the_same_seed_sends_the_same_requests() {
     assert_eq!(a.stopped, "max-requests");
     assert_eq!(a.generated, b.generated);
     assert_eq!(a.requests, b.requests);
+    // And the seed matters: another one sends another mix.
+    options.seed = 8;
+    let c = fuzzing::fuzz(&client, &caps, &options, &AtomicBool::new(false)).await;
+    assert_ne!(a.generated, c.generated);
     server.stop().await;
 }

@@ -76,15 +76,11 @@ pub struct SendArgs {
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
     /// Lowest level whose failures fail the run (exit 1).
-    #[arg(long, default_value = "should", value_parser = parse_level)]
+    #[arg(long, default_value = "should", value_parser = super::run::parse_level)]
     pub fail_on: Level,
     /// Also list skipped cases with their reasons.
     #[arg(short, long)]
     pub verbose: bool,
-}
-
-fn parse_level(s: &str) -> Result<Level, String> {
-    Level::parse(s).ok_or_else(|| format!("expected must, should or may, got {s:?}"))
 }
 
 fn parse_alg(s: &str) -> Result<Algorithm, String> {

@@ -100,7 +100,8 @@ pub struct ListArgs {
     pub select: SelectArgs,
 }
 
-fn parse_level(s: &str) -> Result<Level, String> {
+/// A `--fail-on` level.
+pub(super) fn parse_level(s: &str) -> Result<Level, String> {
     Level::parse(s).ok_or_else(|| format!("expected must, should or may, got {s:?}"))
 }
 

@@ -245,27 +245,12 @@ impl Client {
         }
         let mut resp = builder.send().await.map_err(|e| self.classify(e))?;
         let status = resp.status().as_u16();
-        let headers = resp
-            .headers()
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.as_str().to_string(),
-                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
-                )
-            })
-            .collect();
-        let limit = self.config.max_response_bytes;
-        if resp.content_length().is_some_and(|n| n as usize > limit) {
-            return Err(HttpError::TooLarge(limit));
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| self.classify(e))? {
-            if body.len() + chunk.len() > limit {
-                return Err(HttpError::TooLarge(limit));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let headers = header_pairs(&resp);
+        let body = match read_body(&mut resp, self.config.max_response_bytes).await {
+            Ok(body) => body,
+            Err(BodyError::TooLarge(limit)) => return Err(HttpError::TooLarge(limit)),
+            Err(BodyError::Read(e)) => return Err(self.classify(e)),
+        };
         Ok(Response {
             status,
             headers,
@@ -402,6 +387,53 @@ impl Client {
             curl,
         }
     }
+}
+
+/// A response's headers as (name, value) text pairs, in order.
+pub fn header_pairs(resp: &reqwest::Response) -> Vec<(String, String)> {
+    resp.headers()
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Why a response body could not be read whole.
+#[derive(Debug)]
+pub enum BodyError {
+    /// Longer than the limit (in bytes): the rest was not read.
+    TooLarge(usize),
+    Read(reqwest::Error),
+}
+
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BodyError::TooLarge(limit) => write!(f, "the answer is longer than {limit} bytes"),
+            BodyError::Read(e) => write!(f, "the answer broke off: {}", error_chain(e)),
+        }
+    }
+}
+
+/// Reads a response body of at most `limit` bytes, refusing a longer one
+/// as soon as its length is announced or reached: a peer cannot make the
+/// harness hold more than the limit.
+pub async fn read_body(resp: &mut reqwest::Response, limit: usize) -> Result<Vec<u8>, BodyError> {
+    if resp.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge(limit));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+        if body.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {

@@ -12,6 +12,23 @@ const SECRET_HEADERS: &[&str] = &[
     "x-api-key",
 ];
 
+/// A URL fit for reports and logs: without user information (which may
+/// hold a password) and, unless `keep_query`, without its query (which may
+/// carry a token); `<not a URL>` for text that is none.
+pub fn redact_url(text: &str, keep_query: bool) -> String {
+    match url::Url::parse(text) {
+        Ok(mut u) => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            if !keep_query {
+                u.set_query(None);
+            }
+            u.to_string()
+        }
+        Err(_) => "<not a URL>".to_string(),
+    }
+}
+
 /// Knows the secrets of a run and removes them from text.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
@@ -91,5 +108,16 @@ mod tests {
             r.header("Accept", "application/scim+json"),
             "application/scim+json"
         );
+    }
+
+    #[test]
+    fn urls_lose_their_credentials() {
+        let url = "https://user:pw-123@receiver.example/events?token=t-456";
+        assert_eq!(
+            redact_url(url, true),
+            "https://receiver.example/events?token=t-456"
+        );
+        assert_eq!(redact_url(url, false), "https://receiver.example/events");
+        assert_eq!(redact_url("not a url", true), "<not a URL>");
     }
 }

@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod bin;
+
 use std::time::Duration;
 
 use std::sync::atomic::AtomicBool;
@@ -83,36 +85,16 @@ pub async fn embedded_with_events(
     delivery: scimitar::events::Delivery,
     full: bool,
 ) -> (Running, Client, Capabilities, scimitar::events::Session) {
-    use scimitar::events::{self, poll, receiver, tls, Delivery, Inbox, Trust};
-    use scimitar::scim::set::{Expectations, KeySet, Unsigned};
+    use scimitar::events::{self, poll, Delivery};
     use std::sync::Arc;
     let secret = b"matrix-events-secret-0123456789abcdef".to_vec();
     let inbox = Arc::new(
-        Inbox::new(Trust {
-            keys: KeySet::hmac(&secret),
-            unsigned: Unsigned::Refuse,
-            expect: Expectations {
-                issuer: Some("scimitar-reference".into()),
-                audience: Some("scimitar".into()),
-                ..Default::default()
-            },
-        })
-        // Long enough for a loaded machine: waits end as soon as an event comes.
-        .with_patience(Duration::from_secs(20)),
+        hmac_inbox(&secret, "scimitar-reference", "scimitar")
+            // Long enough for a loaded machine: waits end as soon as an event comes.
+            .with_patience(Duration::from_secs(20)),
     );
     let receiver = match delivery {
-        Delivery::Push => Some(
-            receiver::start(
-                inbox.clone(),
-                receiver::ReceiverConfig {
-                    addr: ([127, 0, 0, 1], 0).into(),
-                    tls: Some(tls::self_signed(&[]).unwrap()),
-                    token: None,
-                },
-            )
-            .await
-            .unwrap(),
-        ),
+        Delivery::Push => Some(tls_receiver(inbox.clone()).await),
         Delivery::Poll => None,
     };
     config.events = Some(serve::EventsConfig {
@@ -168,4 +150,38 @@ pub async fn run_cases_with_events(
     session: &scimitar::events::Session,
 ) -> RunReport {
     run_eight_at_a_time(client, caps, cases, Some(session.inbox.clone())).await
+}
+
+/// An inbox accepting SETs signed with the HMAC `secret` from `issuer` for
+/// `audience`, and refusing unsigned ones.
+pub fn hmac_inbox(secret: &[u8], issuer: &str, audience: &str) -> scimitar::events::Inbox {
+    use scimitar::events::{Inbox, Trust};
+    use scimitar::scim::set::{Expectations, KeySet, Unsigned};
+    Inbox::new(Trust {
+        keys: KeySet::hmac(secret),
+        unsigned: Unsigned::Refuse,
+        expect: Expectations {
+            issuer: Some(issuer.into()),
+            audience: Some(audience.into()),
+            ..Default::default()
+        },
+    })
+}
+
+/// scimitar's push receiver for `inbox` on a loopback port, over HTTPS
+/// with a certificate made for the test.
+pub async fn tls_receiver(
+    inbox: std::sync::Arc<scimitar::events::Inbox>,
+) -> scimitar::events::receiver::Receiver {
+    use scimitar::events::{receiver, tls};
+    receiver::start(
+        inbox,
+        receiver::ReceiverConfig {
+            addr: ([127, 0, 0, 1], 0).into(),
+            tls: Some(tls::self_signed(&[]).expect("a certificate")),
+            token: None,
+        },
+    )
+    .await
+    .expect("the receiver starts")
 }

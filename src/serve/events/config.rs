@@ -85,17 +85,9 @@ impl fmt::Debug for ReceiverConfig {
 }
 
 /// A URL fit for logs: without user information and query (either may
-/// carry a credential); the text as given when it is no URL.
+/// carry a credential).
 pub(crate) fn redact_url(text: &str) -> String {
-    match url::Url::parse(text) {
-        Ok(mut u) => {
-            let _ = u.set_username("");
-            let _ = u.set_password(None);
-            u.set_query(None);
-            u.to_string()
-        }
-        Err(_) => "<not a URL>".to_string(),
-    }
+    crate::http::redact::redact_url(text, false)
 }
 
 #[cfg(test)]
