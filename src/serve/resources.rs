@@ -204,30 +204,7 @@ pub(super) fn resource_response(
     q: Option<&HashMap<String, String>>,
     written: Option<&Value>,
 ) -> Response {
-    let mut body = render(
-        store,
-        entry,
-        base,
-        !app.bug(Bug::MetaIncomplete),
-        app.bug(Bug::PasswordReturned),
-    );
-    let asked = q.and_then(|q| q.get("attributes"));
-    body = shape(
-        app,
-        body,
-        &super::store::schemas_of(entry.kind),
-        asked,
-        written,
-    );
-    if let Some(q) = q {
-        body = project(
-            app,
-            body,
-            q.get("attributes"),
-            q.get("excludedAttributes"),
-            entry.kind.schema(),
-        );
-    }
+    let body = body_of(app, store, entry, base, q, written);
     let etag = if app.bug(Bug::EtagNotMetaVersion) {
         format!("W/\"{}-x\"", entry.version)
     } else if app.bug(Bug::EtagChangesOnRead) {
@@ -251,6 +228,20 @@ pub(super) fn resource_response(
 /// A resource as a GET without parameters returns it (the `data` of
 /// `:full` events).
 pub(super) fn representation(app: &App, store: &Store, entry: &Entry, base: &str) -> Value {
+    body_of(app, store, entry, base, Some(&HashMap::new()), None)
+}
+
+/// The body of a resource response: rendered, shaped by what the request
+/// asked for and wrote, and projected by `attributes` and
+/// `excludedAttributes` when there are query parameters.
+fn body_of(
+    app: &App,
+    store: &Store,
+    entry: &Entry,
+    base: &str,
+    q: Option<&HashMap<String, String>>,
+    written: Option<&Value>,
+) -> Value {
     let body = render(
         store,
         entry,
@@ -258,8 +249,24 @@ pub(super) fn representation(app: &App, store: &Store, entry: &Entry, base: &str
         !app.bug(Bug::MetaIncomplete),
         app.bug(Bug::PasswordReturned),
     );
-    let body = shape(app, body, &super::store::schemas_of(entry.kind), None, None);
-    project(app, body, None, None, entry.kind.schema())
+    let asked = q.and_then(|q| q.get("attributes"));
+    let body = shape(
+        app,
+        body,
+        &super::store::schemas_of(entry.kind),
+        asked,
+        written,
+    );
+    match q {
+        Some(q) => project(
+            app,
+            body,
+            q.get("attributes"),
+            q.get("excludedAttributes"),
+            entry.kind.schema(),
+        ),
+        None => body,
+    }
 }
 
 /// The base URL for Location and Content-Location headers.
