@@ -152,17 +152,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_registry_has_the_twelve_uris_of_rfc_9967_section_7_4() {
-        assert_eq!(REGISTRY.len(), 12);
+    fn the_registry_entries_agree_with_their_uris() {
+        let mut uris: Vec<&str> = REGISTRY.iter().map(|r| r.uri).collect();
+        uris.sort_unstable();
+        uris.dedup();
+        assert_eq!(uris.len(), REGISTRY.len(), "a URI is registered twice");
         for r in &REGISTRY {
             assert!(is_scim(r.uri), "{}", r.uri);
-            let suffix = match r.mode {
-                PayloadMode::Full => ":full",
-                PayloadMode::Notice => ":notice",
-                PayloadMode::None => "",
+            let mut parts = r.uri[PREFIX.len()..].split(':');
+            let (class, name, other) = (parts.next(), parts.next(), parts.next());
+            assert_eq!(parts.next(), None, "{}", r.uri);
+            // The mode is the qualifier of the URI (RFC 9967 §2.4).
+            let mode = match other {
+                Some("full") => PayloadMode::Full,
+                Some("notice") => PayloadMode::Notice,
+                None => PayloadMode::None,
+                Some(q) => panic!("{}: qualifier {q}", r.uri),
             };
-            assert!(r.uri.ends_with(suffix), "{}", r.uri);
+            assert_eq!(r.mode, mode, "{}", r.uri);
+            // The kind is the class and name of the URI (RFC 9967 §7.3).
+            let kind = match (class, name) {
+                (Some("feed"), Some("add")) => EventKind::FeedAdd,
+                (Some("feed"), Some("remove")) => EventKind::FeedRemove,
+                (Some("prov"), Some("create")) => EventKind::Create,
+                (Some("prov"), Some("patch")) => EventKind::Patch,
+                (Some("prov"), Some("put")) => EventKind::Put,
+                (Some("prov"), Some("delete")) => EventKind::Delete,
+                (Some("prov"), Some("activate")) => EventKind::Activate,
+                (Some("prov"), Some("deactivate")) => EventKind::Deactivate,
+                (Some("misc"), Some("asyncresp")) => EventKind::AsyncResp,
+                _ => panic!("{}: unknown class and name", r.uri),
+            };
+            assert_eq!(r.kind, kind, "{}", r.uri);
             assert_eq!(lookup(r.uri), Some(r));
+            assert_eq!(uri_for(r.kind, r.mode), Some(r.uri));
+        }
+        // Create, patch and put come in both modes.
+        for kind in [EventKind::Create, EventKind::Patch, EventKind::Put] {
+            for mode in [PayloadMode::Full, PayloadMode::Notice] {
+                assert!(uri_for(kind, mode).is_some(), "{kind:?} {mode:?}");
+            }
         }
         assert_eq!(classify(PATCH_FULL), (EventKind::Patch, PayloadMode::Full));
         assert_eq!(classify(DELETE), (EventKind::Delete, PayloadMode::None));

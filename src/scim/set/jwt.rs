@@ -66,11 +66,13 @@ impl ParseError {
     }
 }
 
-/// A member name that occurs twice in one object of the claims set.
+/// A member name that occurs more than once in the claims set (a claim
+/// name) or in its `events` claim (an event identifier); other objects are
+/// not looked into. Each repeated name is recorded once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Duplicate {
     /// The JSON pointer (RFC 6901) of the object: `""` for the claims set,
-    /// `"/events"` for the events claim.
+    /// `"/events"` for the events claim; never anything else.
     pub object: String,
     pub name: String,
 }

@@ -8,14 +8,10 @@ use super::event::{classify, is_scim, lookup, split_bulk_txn, EventKind, Payload
 use super::jwt::json_type;
 use super::model::status_code;
 use super::rules::*;
-use super::validate::Ctx;
+use super::validate::{push, Ctx};
 use crate::scim::urn;
 
 const METHODS: [&str; 4] = ["POST", "PUT", "PATCH", "DELETE"];
-
-fn push(out: &mut Vec<Violation>, rule: &'static Rule, message: String) {
-    out.push(Violation::new(rule, message));
-}
 
 /// The event objects of the claims set, when it has them.
 fn event_payloads<'a>(c: &Ctx<'a>) -> impl Iterator<Item = (&'a String, &'a Map<String, Value>)> {
@@ -104,6 +100,8 @@ pub(crate) fn events(c: &Ctx, out: &mut Vec<Violation>) {
                 format!("the payload of {uri} has a sub_id"),
             );
         }
+        // Informational (TXN is MAY): §2.2 makes txn a SET claim, but no
+        // keyword forbids a payload member of that name.
         if payload.contains_key("txn") {
             push(
                 out,
@@ -123,7 +121,11 @@ pub(crate) fn events(c: &Ctx, out: &mut Vec<Violation>) {
             EventKind::Create | EventKind::Patch | EventKind::Put => {
                 provisioning(uri, mode, payload, out)
             }
+            // §2.4.4: "A delete event has no payload attributes", so §2.2's
+            // MUST ("depending on the event definition") applies.
             EventKind::Delete => no_data(uri, payload, &PAYLOAD_MEMBER, out),
+            // Their definitions are silent on data and attributes; only the
+            // figures show empty payloads: informational.
             EventKind::FeedAdd
             | EventKind::FeedRemove
             | EventKind::Activate
@@ -134,8 +136,9 @@ pub(crate) fn events(c: &Ctx, out: &mut Vec<Violation>) {
     }
 }
 
-/// A URI in the SCIM namespace must be one RFC 9967 §7.4 registers; the
-/// usual mistakes get the rule they break.
+/// A URI in the SCIM namespace that RFC 9967 §7.4 does not register: the
+/// usual mistakes get the rule they break, any other is noted at MAY (the
+/// registry takes new registrations).
 fn registration(uri: &str, out: &mut Vec<Violation>) {
     if !is_scim(uri) || lookup(uri).is_some() {
         return;
@@ -374,8 +377,10 @@ pub(crate) fn combination(c: &Ctx, out: &mut Vec<Violation>) {
 
 // ---- txn --------------------------------------------------------------------
 
-/// `txn` is REQUIRED for asyncresp (§2.5.1.3) and for the uses SCIM events
-/// serve (§2.2), and equals the Set-Txn the receiver waits for (§2.5.1.1).
+/// `txn` is REQUIRED for asyncresp (§2.5.1.3) and equals the Set-Txn the
+/// receiver waits for (§2.5.1.1). Elsewhere §2.2 requires it only for
+/// async requests, co-ordinated provisioning and replication, which a SET
+/// does not show, so its absence is informational (MAY).
 pub(crate) fn transaction(c: &Ctx, out: &mut Vec<Violation>) {
     let txn = c.claims.get("txn");
     if txn.is_none() {
