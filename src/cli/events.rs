@@ -10,6 +10,8 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::target::env;
+
 pub use crate::events::Session as Running;
 use crate::events::{poll, receiver, tls, Delivery, Inbox, Trust};
 use crate::scim::set::{Expectations, KeySet, Unsigned};
@@ -40,7 +42,8 @@ pub struct EventArgs {
     #[arg(long, value_name = "URL")]
     pub events_poll_url: Option<url::Url>,
     /// Poll: environment variable holding the bearer token for the poll
-    /// endpoint (default: the SCIM token's variable).
+    /// endpoint (default: the SCIM token's variable, when the poll URL has
+    /// the SCIM base URL's scheme, host and port).
     #[arg(long, value_name = "VAR")]
     pub events_poll_token_env: Option<String>,
     /// Poll: maxEvents of each poll request.
@@ -93,10 +96,6 @@ impl Embedded {
             audience: "scimitar".into(),
         }
     }
-}
-
-fn env(var: &str) -> Option<String> {
-    std::env::var(var).ok().filter(|v| !v.is_empty())
 }
 
 fn read(path: &PathBuf) -> Result<Vec<u8>, String> {
@@ -187,10 +186,14 @@ impl EventArgs {
     }
 
     /// Starts polling (`url` and `token` default to the embedded server's).
+    /// An --events-poll-url gets the token of --events-poll-token-env or,
+    /// when it has the origin of `scim_base`, the SCIM token of
+    /// `scim_token_env`.
     pub fn start_poller(
         &self,
         inbox: &Arc<Inbox>,
         default: Option<(String, Option<String>)>,
+        scim_base: Option<&url::Url>,
         scim_token_env: &str,
     ) -> Result<Option<poll::Poller>, String> {
         if self.delivery != Some(Delivery::Poll) {
@@ -198,13 +201,23 @@ impl EventArgs {
         }
         let (url, token) = match (&self.events_poll_url, default) {
             (Some(url), _) => {
-                let var = self
-                    .events_poll_token_env
-                    .clone()
-                    .unwrap_or_else(|| scim_token_env.to_string());
-                (url.to_string(), env(&var))
+                let token = poll_token(
+                    url,
+                    self.events_poll_token_env.as_deref(),
+                    scim_base,
+                    scim_token_env,
+                    env,
+                )?;
+                (url.to_string(), token)
             }
-            (None, Some(d)) => d,
+            (None, Some((url, token))) => {
+                let parsed =
+                    url::Url::parse(&url).map_err(|e| format!("the poll URL {url:?}: {e}"))?;
+                if token.is_some() {
+                    plain_http_check(&parsed)?;
+                }
+                (url, token)
+            }
             (None, None) => return Err("--events poll needs --events-poll-url".into()),
         };
         let poller = poll::start(
@@ -222,5 +235,155 @@ impl EventArgs {
 
     pub fn inbox(&self, trust: Trust) -> Arc<Inbox> {
         Arc::new(Inbox::new(trust).with_patience(Duration::from_secs(self.events_wait.max(1))))
+    }
+}
+
+/// The bearer token for `poll_url`: that of `poll_env` when given;
+/// otherwise the SCIM token of `scim_env`, but only for the SCIM base URL's
+/// origin (scheme, host and port), so that it goes to no other host. No
+/// token is sent over plain HTTP off loopback (RFC 8936 §4.3).
+fn poll_token(
+    poll_url: &url::Url,
+    poll_env: Option<&str>,
+    scim_base: Option<&url::Url>,
+    scim_env: &str,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, String> {
+    if !matches!(poll_url.scheme(), "http" | "https") {
+        return Err(format!(
+            "--events-poll-url {poll_url}: not an http or https URL"
+        ));
+    }
+    let token = match poll_env {
+        Some(var) => lookup(var),
+        None => match lookup(scim_env) {
+            None => None,
+            Some(_) if scim_base.is_none() => {
+                return Err(format!(
+                    "--events-poll-url: the SCIM token (${scim_env}) is sent only to the SCIM \
+                     target's own scheme, host and port; give the poll endpoint's token with \
+                     --events-poll-token-env"
+                ))
+            }
+            Some(token) => {
+                let base = scim_base.expect("checked above");
+                if base.origin() != poll_url.origin() {
+                    return Err(format!(
+                        "--events-poll-url {} is not on the SCIM target's origin {}: the SCIM \
+                         token (${scim_env}) is not sent there; give the poll endpoint's token \
+                         with --events-poll-token-env",
+                        poll_url.origin().ascii_serialization(),
+                        base.origin().ascii_serialization(),
+                    ));
+                }
+                Some(token)
+            }
+        },
+    };
+    if token.is_some() {
+        plain_http_check(poll_url)?;
+    }
+    Ok(token)
+}
+
+/// Refuses to send a token over plain HTTP to a host other than loopback.
+fn plain_http_check(url: &url::Url) -> Result<(), String> {
+    let loopback = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
+    if url.scheme() == "http" && !loopback {
+        return Err(format!(
+            "the poll URL {} is plain HTTP to a host other than loopback: no bearer token is \
+             sent over it (RFC 8936 §4.3: SETs travel under TLS); use https",
+            url.origin().ascii_serialization()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use url::Url;
+
+    fn token(
+        poll: &str,
+        poll_env: Option<&str>,
+        base: Option<&str>,
+    ) -> Result<Option<String>, String> {
+        let lookup = |var: &str| match var {
+            "SCIM" => Some("scim-token".to_string()),
+            "POLL" => Some("poll-token".to_string()),
+            _ => None,
+        };
+        let base = base.map(|b| Url::parse(b).unwrap());
+        poll_token(
+            &Url::parse(poll).unwrap(),
+            poll_env,
+            base.as_ref(),
+            "SCIM",
+            lookup,
+        )
+    }
+
+    #[test]
+    fn the_scim_token_goes_only_to_the_scim_origin() {
+        let base = Some("https://scim.example/scim/v2");
+        assert_eq!(
+            token("https://scim.example/events/poll", None, base),
+            Ok(Some("scim-token".into()))
+        );
+        assert_eq!(
+            token("https://SCIM.example:443/poll", None, base),
+            Ok(Some("scim-token".into()))
+        );
+        for other in [
+            "https://events.example/poll",
+            "https://scim.example:8443/poll",
+            "http://scim.example/poll",
+        ] {
+            let err = token(other, None, base).unwrap_err();
+            assert!(err.contains("--events-poll-token-env"), "{err}");
+            assert!(!err.contains("scim-token"), "{err}");
+        }
+        // The SCIM base URL unknown: no fallback.
+        assert!(token("https://scim.example/poll", None, None).is_err());
+        // The poll endpoint's own token goes anywhere over TLS.
+        assert_eq!(
+            token("https://events.example/poll", Some("POLL"), base),
+            Ok(Some("poll-token".into()))
+        );
+        // No token to send: nothing to refuse.
+        assert_eq!(
+            token("https://events.example/poll", Some("UNSET"), base),
+            Ok(None)
+        );
+    }
+
+    #[test]
+    fn no_token_travels_over_plain_http_off_loopback() {
+        let err = token("http://events.example/poll", Some("POLL"), None).unwrap_err();
+        assert!(err.contains("plain HTTP"), "{err}");
+        assert!(!err.contains("poll-token"), "{err}");
+        for local in [
+            "http://127.0.0.1:8080/poll",
+            "http://localhost:8080/poll",
+            "http://[::1]:8080/poll",
+        ] {
+            assert_eq!(
+                token(local, Some("POLL"), None),
+                Ok(Some("poll-token".into())),
+                "{local}"
+            );
+        }
+        let base = Some("http://127.0.0.1:8080/scim");
+        assert_eq!(
+            token("http://127.0.0.1:8080/events/poll", None, base),
+            Ok(Some("scim-token".into()))
+        );
+        assert!(token("ftp://127.0.0.1/poll", Some("POLL"), None).is_err());
     }
 }

@@ -307,7 +307,12 @@ pub async fn run(args: RunArgs) -> i32 {
     };
     let running = match (inbox, ev.delivery) {
         (Some(inbox), Some(delivery)) => {
-            match ev.start_poller(&inbox, poll_default, &args.target.bearer_env) {
+            match ev.start_poller(
+                &inbox,
+                poll_default,
+                args.url.as_ref(),
+                &args.target.bearer_env,
+            ) {
                 Ok(poller) => Some(Running::new(inbox, delivery, receiver, poller)),
                 Err(e) => {
                     eprintln!("error: events: {e}");

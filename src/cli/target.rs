@@ -42,7 +42,8 @@ pub struct TargetArgs {
     pub max_response_bytes: usize,
 }
 
-fn env(var: &str) -> Option<String> {
+/// The value of an environment variable, when it is set and not empty.
+pub(super) fn env(var: &str) -> Option<String> {
     std::env::var(var).ok().filter(|v| !v.is_empty())
 }
 

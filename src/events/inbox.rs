@@ -11,7 +11,16 @@ use tokio::sync::Notify;
 
 use super::Trust;
 use crate::rfc::Level;
-use crate::scim::set::{rejection, validate, ErrorCode, Set, Token};
+use crate::scim::set::{rejection, validate, ErrorCode, ParseError, Set, Token, VerifyError};
+
+/// SETs kept at most in one run; beyond it further SETs are refused, so a
+/// transmitter cannot make the run hold more.
+pub const MAX_KEPT: usize = 10_000;
+
+/// The requirement of a delivery problem that is no requirement's failure
+/// but something the run should mention (a poll answered 503, a full
+/// inbox, a push with the wrong token). No case lists it, so it fails none.
+pub const NOTE: &str = "note";
 
 /// How a SET arrived.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -63,8 +72,8 @@ impl Received {
 #[derive(Default)]
 struct State {
     received: Vec<Received>,
-    /// jti -> the raw token first received with it.
-    jtis: HashMap<String, String>,
+    /// jti -> the index in `received` of the SET first received with it.
+    jtis: HashMap<String, usize>,
     /// Retransmissions of a SET already received (RFC 8935 §2 allows them).
     repeats: usize,
     delivery: Vec<Problem>,
@@ -117,10 +126,24 @@ impl Inbox {
     /// when the SET must be refused.
     pub fn accept(&self, raw: &str, via: Via) -> Result<(), (ErrorCode, String)> {
         let raw = raw.trim();
+        self.accept_parsed(raw, Token::parse(raw), via)
+    }
+
+    /// [`Inbox::accept`] of a token already parsed from `raw` (trimmed),
+    /// for a caller that looked into it first.
+    pub fn accept_parsed(
+        &self,
+        raw: &str,
+        parsed: Result<Token, ParseError>,
+        via: Via,
+    ) -> Result<(), (ErrorCode, String)> {
+        if self.state().received.len() >= MAX_KEPT {
+            return self.refuse_full();
+        }
         let mut problems = vec![];
         let mut refusal = None;
         let mut set = None;
-        match Token::parse(raw) {
+        match parsed {
             Err(e) => {
                 problems.push(Problem {
                     requirement: "R8935-2.1-02".into(),
@@ -133,7 +156,7 @@ impl Inbox {
                 if let Err(e) = token.verify(&self.trust.keys, self.trust.unsigned) {
                     problems.push(Problem {
                         requirement: e.requirement().into(),
-                        level: Level::Must,
+                        level: verify_level(&e),
                         message: e.to_string(),
                     });
                     refusal = Some((e.error_code(), e.to_string()));
@@ -151,10 +174,15 @@ impl Inbox {
             }
         }
         let mut state = self.state();
+        if state.received.len() >= MAX_KEPT {
+            // Filled up by another request in the meantime.
+            drop(state);
+            return self.refuse_full();
+        }
         if let Some(jti) = set.as_ref().map(|s| s.jti.clone()) {
-            match state.jtis.get(&jti) {
+            match state.jtis.get(&jti).copied() {
                 // A retransmission: answered as if new (RFC 8935 §2), kept once.
-                Some(first) if first == raw => {
+                Some(first) if state.received[first].raw == raw => {
                     state.repeats += 1;
                     return refusal.map_or(Ok(()), Err);
                 }
@@ -166,7 +194,8 @@ impl Inbox {
                     ),
                 }),
                 None => {
-                    state.jtis.insert(jti, raw.to_string());
+                    let at = state.received.len();
+                    state.jtis.insert(jti, at);
                 }
             }
         }
@@ -180,6 +209,23 @@ impl Inbox {
         drop(state);
         self.arrived.notify_waiters();
         refusal.map_or(Ok(()), Err)
+    }
+
+    /// The answer to a SET beyond [`MAX_KEPT`] (retransmissions too: a
+    /// SET not received before would be refused alike, RFC 8935 §2); the
+    /// note about it is kept once.
+    fn refuse_full(&self) -> Result<(), (ErrorCode, String)> {
+        self.delivery_problem(Problem {
+            requirement: NOTE.into(),
+            level: Level::May,
+            message: format!(
+                "more than {MAX_KEPT} SETs came; scimitar keeps no more and refuses the rest"
+            ),
+        });
+        Err((
+            ErrorCode::AccessDenied,
+            format!("scimitar keeps at most {MAX_KEPT} SETs in a run"),
+        ))
     }
 
     /// Notes a problem with how SETs are delivered (a push request's
@@ -281,6 +327,16 @@ impl Inbox {
     }
 }
 
+/// The level of the sentence a signature problem cites: an algorithm the
+/// recipient does not accept is R7519-7.2-02, "it SHOULD reject the JWT";
+/// the others are MUSTs.
+fn verify_level(e: &VerifyError) -> Level {
+    match e {
+        VerifyError::UnsupportedAlgorithm(_) => Level::Should,
+        _ => Level::Must,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -357,6 +413,47 @@ mod tests {
             .problems
             .iter()
             .any(|p| p.message.contains("already used")));
+    }
+
+    #[test]
+    fn an_unacceptable_algorithm_is_a_should_problem() {
+        let inbox = inbox();
+        let b = SetBuilder::new("https://issuer.example", "alg1", 1_700_000_000)
+            .audience("scimitar")
+            .sub_id(&SubId::scim("/Users/42"))
+            .event("urn:ietf:params:scim:event:prov:delete", json!({}))
+            .header_param("alg", json!("ES512"));
+        let raw = Signer::hs256(b"inbox-test-secret").sign(&b.header, &b.claims);
+        let (code, _) = inbox.accept(&raw, Via::Push).unwrap_err();
+        assert_eq!(code, ErrorCode::InvalidKey);
+        let p = &inbox.received()[0].problems[0];
+        assert_eq!(
+            (p.requirement.as_str(), p.level),
+            ("R7519-7.2-02", Level::Should)
+        );
+    }
+
+    #[test]
+    fn a_full_inbox_refuses_further_sets_and_notes_it_once() {
+        let inbox = inbox();
+        let kept = Received {
+            via: Via::Push,
+            at: Instant::now(),
+            raw: String::new(),
+            set: None,
+            problems: vec![],
+        };
+        inbox.state().received = vec![kept; MAX_KEPT];
+        for jti in ["f1", "f2"] {
+            let (code, _) = inbox
+                .accept(&token(jti, b"inbox-test-secret"), Via::Push)
+                .unwrap_err();
+            assert_eq!(code, ErrorCode::AccessDenied);
+        }
+        assert_eq!(inbox.received().len(), MAX_KEPT);
+        let notes = inbox.delivery_problems();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert_eq!(notes[0].requirement, NOTE);
     }
 
     #[tokio::test]

@@ -10,9 +10,13 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Map, Value};
 use tokio::sync::watch;
 
-use super::inbox::{Inbox, Problem, Via};
+use super::inbox::{Inbox, Problem, Via, NOTE};
+use crate::http::client::{read_body, BodyError};
 use crate::rfc::Level;
-use crate::scim::set::{Set, Token};
+use crate::scim::set::Token;
+
+/// The longest poll response read; a longer one is noted and not read.
+pub const MAX_RESPONSE: usize = 16 << 20;
 
 /// Where and how to poll.
 pub struct PollConfig {
@@ -85,6 +89,21 @@ struct Loop {
     errs: Map<String, Value>,
     withheld: Option<Withheld>,
     probed: bool,
+    /// Poll requests that failed in a row (no answer, or not 200).
+    failures: u32,
+}
+
+impl Loop {
+    /// Counts a failed poll request; the first of a row is retried
+    /// unnoted (a one-off network blip), a second one is noted. Notes fail
+    /// no case: RFC 8936 requires no particular answer of the transmitter
+    /// (§2.5.1: on an error it answers with the applicable status).
+    fn failed(&mut self, inbox: &Inbox, message: String) {
+        self.failures += 1;
+        if self.failures > 1 {
+            problem(inbox, NOTE, Level::May, message);
+        }
+    }
 }
 
 async fn run(
@@ -119,29 +138,52 @@ async fn run(
         };
         let Some(answer) = answer else { continue };
         match answer {
-            Ok(resp) if resp.status() == reqwest::StatusCode::OK => {
-                let text = resp.text().await.unwrap_or_default();
+            Ok(mut resp) if resp.status() == reqwest::StatusCode::OK => {
+                // Answered: the acknowledgements and errors were received.
                 state.ack.clear();
                 state.errs.clear();
-                if !stopping {
-                    take(&text, &config, &inbox, &mut state);
+                match read_body(&mut resp, MAX_RESPONSE).await {
+                    Ok(body) => {
+                        state.failures = 0;
+                        if !stopping {
+                            take(&body, &config, &inbox, &mut state);
+                        }
+                    }
+                    Err(BodyError::TooLarge(limit)) => {
+                        state.failures = 0;
+                        problem(
+                            &inbox,
+                            NOTE,
+                            Level::May,
+                            format!(
+                                "a poll response is longer than {limit} bytes; scimitar did not read it"
+                            ),
+                        );
+                        pause(&mut stopped).await;
+                    }
+                    Err(BodyError::Read(e)) if e.is_timeout() => {}
+                    Err(e) => {
+                        state.failed(&inbox, format!("a poll response broke off: {e}"));
+                        pause(&mut stopped).await;
+                    }
                 }
             }
             Ok(resp) => {
-                inbox.delivery_problem(Problem {
-                    requirement: "R8936-2.5-03".into(),
-                    level: Level::Must,
-                    message: format!("a poll request was answered {}", resp.status()),
-                });
+                state.failed(
+                    &inbox,
+                    format!(
+                        "a poll request was answered {} (a poll error response, RFC 8936 §2.5.1)",
+                        resp.status()
+                    ),
+                );
                 pause(&mut stopped).await;
             }
             Err(e) if e.is_timeout() => {}
             Err(e) => {
-                inbox.delivery_problem(Problem {
-                    requirement: "R8936-2.5-03".into(),
-                    level: Level::Must,
-                    message: format!("a poll request failed: {e}"),
-                });
+                state.failed(
+                    &inbox,
+                    format!("a poll request failed: {}", e.without_url()),
+                );
                 pause(&mut stopped).await;
             }
         }
@@ -164,30 +206,28 @@ fn problem(inbox: &Inbox, requirement: &str, level: Level, message: String) {
 }
 
 /// Reads one poll response.
-fn take(text: &str, config: &PollConfig, inbox: &Inbox, state: &mut Loop) {
-    let Some(sets) = serde_json::from_str::<Value>(text)
-        .ok()
-        .and_then(|v| v.as_object().cloned())
-        .filter(|o| o.get("sets").is_some_and(Value::is_object))
-        .map(|o| {
-            if o.get("moreAvailable").is_some_and(|m| !m.is_boolean()) {
-                problem(
-                    inbox,
-                    "R8936-2.3-02",
-                    Level::Must,
-                    format!("moreAvailable is {}, not a boolean", o["moreAvailable"]),
-                );
-            }
-            o["sets"].as_object().cloned().unwrap_or_default()
-        })
-    else {
+fn take(body: &[u8], config: &PollConfig, inbox: &Inbox, state: &mut Loop) {
+    let mut response = match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(o)) => o,
+        _ => Map::new(),
+    };
+    if let Some(more) = response.get("moreAvailable").filter(|m| !m.is_boolean()) {
+        // §2.3 calls it a JSON boolean, with no keyword: SHOULD at most.
+        problem(
+            inbox,
+            "R8936-2.3-02",
+            Level::Should,
+            format!("moreAvailable is {more}, not a boolean"),
+        );
+    }
+    let Some(Value::Object(sets)) = response.remove("sets") else {
         problem(
             inbox,
             "R8936-2.5-03",
             Level::Must,
             format!(
                 "a poll response is not a JSON object with a \"sets\" object: {}",
-                clip(text)
+                clip(&String::from_utf8_lossy(&body[..body.len().min(1024)]))
             ),
         );
         return;
@@ -215,11 +255,15 @@ fn take(text: &str, config: &PollConfig, inbox: &Inbox, state: &mut Loop) {
             );
             continue;
         };
-        let jti = Token::parse(raw)
+        // Parsed once, here: the jti is looked at, the inbox does the rest.
+        let raw = raw.trim();
+        let parsed = Token::parse(raw);
+        let jti = parsed
+            .as_ref()
             .ok()
-            .and_then(|t| Set::from_token(&t).ok())
-            .map(|s| s.jti);
-        if jti.as_deref().is_some_and(|j| j != key) {
+            .and_then(|t| t.claims().get("jti"))
+            .and_then(Value::as_str);
+        if let Some(jti) = jti.filter(|j| *j != key.as_str()) {
             problem(
                 inbox,
                 "R8936-2.5-03",
@@ -230,7 +274,7 @@ fn take(text: &str, config: &PollConfig, inbox: &Inbox, state: &mut Loop) {
         if state.withheld.as_ref().is_some_and(|w| &w.jti == key) {
             again = true;
         }
-        match inbox.accept(raw, Via::Poll) {
+        match inbox.accept_parsed(raw, parsed, Via::Poll) {
             Ok(()) if !state.probed && state.withheld.is_none() => {
                 // Left unacknowledged once: does it come again (RFC 8936 §2.4)?
                 state.withheld = Some(Withheld {

@@ -15,7 +15,7 @@ use axum::routing::post;
 use axum::Router;
 use axum_server::Handle;
 
-use super::inbox::{Inbox, Problem, Via};
+use super::inbox::{Inbox, Problem, Via, NOTE};
 use super::tls;
 use crate::rfc::Level;
 use crate::scim::set::{ErrorCode, MEDIA_TYPE};
@@ -43,13 +43,17 @@ pub struct Receiver {
     /// The certificate a transmitter must trust (PEM), when serving HTTPS.
     pub cert_pem: Option<String>,
     handle: Handle<SocketAddr>,
+    server: tokio::task::JoinHandle<()>,
 }
 
 impl Receiver {
-    /// Stops listening; requests in flight are given a second to finish.
+    /// Stops listening; requests in flight are given a second to finish,
+    /// and are waited for (two seconds at most), so that what they bring
+    /// is in the inbox when this returns.
     pub async fn stop(self) {
         self.handle
             .graceful_shutdown(Some(std::time::Duration::from_secs(1)));
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), self.server).await;
     }
 }
 
@@ -90,7 +94,7 @@ pub async fn start(inbox: Arc<Inbox>, config: ReceiverConfig) -> Result<Receiver
         "http"
     };
     let service = app.into_make_service();
-    match &config.tls {
+    let server = match &config.tls {
         Some(identity) => {
             let rustls = tls::server_config(identity)?;
             let server = axum_server::from_tcp_rustls(listener, rustls)
@@ -98,7 +102,7 @@ pub async fn start(inbox: Arc<Inbox>, config: ReceiverConfig) -> Result<Receiver
                 .handle(handle.clone());
             tokio::spawn(async move {
                 let _ = server.serve(service).await;
-            });
+            })
         }
         None => {
             let server = axum_server::from_tcp(listener)
@@ -106,9 +110,9 @@ pub async fn start(inbox: Arc<Inbox>, config: ReceiverConfig) -> Result<Receiver
                 .handle(handle.clone());
             tokio::spawn(async move {
                 let _ = server.serve(service).await;
-            });
+            })
         }
-    }
+    };
     let host = match local.ip() {
         std::net::IpAddr::V6(ip) => format!("[{ip}]"),
         ip => ip.to_string(),
@@ -117,6 +121,7 @@ pub async fn start(inbox: Arc<Inbox>, config: ReceiverConfig) -> Result<Receiver
         url: format!("{scheme}://{host}:{}{PATH}", local.port()),
         cert_pem: config.tls.map(|t| t.cert_pem),
         handle,
+        server,
     })
 }
 
@@ -144,13 +149,44 @@ fn refuse(code: ErrorCode, description: &str) -> Response {
         .into_response()
 }
 
+/// What is wrong with a push request's credentials, if anything: it must
+/// carry `token` as a bearer token (RFC 6750 §2.1; the scheme name is
+/// case-insensitive, RFC 7235 §2.1). The answer never holds a token.
+fn unauthorized(headers: &HeaderMap, token: &str) -> Option<&'static str> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Some("no Authorization header");
+    };
+    let given = value.to_str().ok().and_then(|v| {
+        let (scheme, credentials) = v.trim().split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("Bearer")
+            .then(|| credentials.trim_start())
+    });
+    match given {
+        None => Some("an Authorization header that is not a Bearer token"),
+        Some(given) if !same(given.as_bytes(), token.as_bytes()) => {
+            Some("a bearer token other than the one expected (--events-push-token-env)")
+        }
+        Some(_) => None,
+    }
+}
+
+/// Compares without stopping at the first difference.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let inbox = &shared.inbox;
     if let Some(token) = &shared.token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(token.as_ref()) {
+        if let Some(why) = unauthorized(&headers, token) {
+            // Noted, or a misconfigured transmitter would show only as
+            // events that never come.
+            inbox.delivery_problem(Problem {
+                requirement: NOTE.into(),
+                level: Level::May,
+                message: format!("a push request came with {why}; it was answered 401"),
+            });
             return (
                 StatusCode::UNAUTHORIZED,
                 [(header::WWW_AUTHENTICATE, "Bearer")],
@@ -158,7 +194,6 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
                 .into_response();
         }
     }
-    let inbox = &shared.inbox;
     let content_type = media_type(&headers, header::CONTENT_TYPE);
     let accept = media_type(&headers, header::ACCEPT);
     if accept.as_deref() != Some("application/json") {
@@ -189,5 +224,35 @@ async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) 
     match inbox.accept(text, Via::Push) {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err((code, description)) => refuse(code, &description),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(authorization: Option<&str>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Some(a) = authorization {
+            headers.insert(header::AUTHORIZATION, a.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_exact() {
+        for ok in ["Bearer s3cret", "bearer s3cret", "BEARER  s3cret"] {
+            assert_eq!(unauthorized(&with(Some(ok)), "s3cret"), None, "{ok}");
+        }
+        for bad in [
+            None,
+            Some("Bearer s3cre"),
+            Some("Bearer s3cret2"),
+            Some("Basic s3cret"),
+            Some("Bearers3cret"),
+        ] {
+            let why = unauthorized(&with(bad), "s3cret").expect("refused");
+            assert!(!why.contains("s3cret"), "{why}");
+        }
     }
 }

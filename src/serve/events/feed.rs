@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::{mpsc, Notify};
 
 use super::config::{redact_url, PushTarget};
+use crate::http::client::read_body;
 use crate::scim::set::MEDIA_TYPE;
 
 /// SETs kept for polling at most; beyond it the oldest are discarded
@@ -24,6 +25,8 @@ const PUSH_ATTEMPTS: u32 = 4;
 /// The first pause between attempts; it doubles after each.
 const PUSH_BACKOFF: Duration = Duration::from_millis(200);
 const PUSH_TIMEOUT: Duration = Duration::from_secs(10);
+/// The longest error answer of a receiver read; a longer one is not.
+const MAX_ERROR_BODY: usize = 64 << 10;
 
 /// One signed SET.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -216,7 +219,7 @@ async fn attempt_push(
     if let Some(token) = &target.token {
         request = request.bearer_auth(token);
     }
-    let response = match request.send().await {
+    let mut response = match request.send().await {
         Ok(r) => r,
         Err(e) if e.is_connect() || e.is_timeout() || e.is_request() => {
             return Attempt::Transient(without_url(e))
@@ -228,7 +231,9 @@ async fn attempt_push(
         return Attempt::Delivered;
     }
     if status == StatusCode::BAD_REQUEST {
-        let body = response.bytes().await.unwrap_or_default();
+        let body = read_body(&mut response, MAX_ERROR_BODY)
+            .await
+            .unwrap_or_default();
         let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
         let err = body["err"].as_str().unwrap_or("(no err)").to_string();
         return Attempt::Rejected(err);
