@@ -54,23 +54,30 @@ pub struct FuzzArgs {
 }
 
 fn options(args: &FuzzArgs, seed: u64) -> Result<Options, String> {
-    if !(args.rate.is_finite() && args.rate > 0.0) {
+    // The time between two requests must be a duration the clock can hold.
+    if !(args.rate.is_finite()
+        && args.rate > 0.0
+        && Duration::try_from_secs_f64(1.0 / args.rate).is_ok())
+    {
         return Err(format!(
-            "--rate must be a positive number, got {}",
+            "--rate must be a positive number of requests a second (above 5.5e-20), got {:?}",
             args.rate
         ));
     }
-    if !(args.latency_bound.is_finite() && args.latency_bound > 0.0) {
-        return Err(format!(
-            "--latency-bound must be a positive number of seconds, got {}",
-            args.latency_bound
-        ));
-    }
+    let latency_bound = Duration::try_from_secs_f64(args.latency_bound)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| {
+            format!(
+                "--latency-bound must be a positive number of seconds (below 1.8e19), got {:?}",
+                args.latency_bound
+            )
+        })?;
     let mut o = Options::new(seed);
     o.duration = Duration::from_secs(args.duration);
     o.rate = args.rate;
     o.max_requests = args.max_requests;
-    o.latency_bound = Duration::from_secs_f64(args.latency_bound);
+    o.latency_bound = latency_bound;
     o.shrink = Budget {
         steps: args.shrink_steps,
         time: Duration::from_secs(30),
@@ -142,14 +149,14 @@ async fn fuzz_against(args: &FuzzArgs, config: ClientConfig, options: &Options) 
     );
     let interrupted = Arc::new(AtomicBool::new(false));
     super::run::watch_signals(interrupted.clone(), "the fuzzer");
-    let mut report = fuzzing::fuzz(&client, &caps, options, &interrupted).await;
+    let model = Model::from_caps(&caps);
+    let mut report = fuzzing::fuzz_with_model(&client, &caps, &model, options, &interrupted).await;
     let mut code = if report.violations.is_empty() {
         exit::OK
     } else {
         exit::FAILURES
     };
     if let Some(dir) = &args.out {
-        let model = Model::from_caps(&caps);
         if let Err(e) = reproduce::write_all(dir, &mut report.violations, &model, options.seed) {
             eprintln!("error: cannot write reproducers to {}: {e}", dir.display());
             code = exit::USAGE;
@@ -168,4 +175,42 @@ async fn fuzz_against(args: &FuzzArgs, config: ClientConfig, options: &Options) 
         return exit::INTERRUPTED;
     }
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: FuzzArgs,
+    }
+
+    fn parsed(extra: &[&str]) -> Result<Options, String> {
+        let cli = Cli::try_parse_from(std::iter::once("fuzz").chain(extra.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        options(&cli.args, 1)
+    }
+
+    #[test]
+    fn rates_and_latency_bounds_a_duration_cannot_hold_are_usage_errors() {
+        for bad in [
+            &["--rate", "0"][..],
+            &["--rate", "-1"],
+            &["--rate", "NaN"],
+            &["--rate", "inf"],
+            &["--rate", "1e-300"],
+            &["--latency-bound", "0"],
+            &["--latency-bound", "1e20"],
+            &["--latency-bound", "inf"],
+            &["--latency-bound", "1e-300"],
+        ] {
+            assert!(parsed(bad).is_err(), "{bad:?}");
+        }
+        let o = parsed(&["--rate", "0.5", "--latency-bound", "0.25"]).unwrap();
+        assert_eq!(o.rate, 0.5);
+        assert_eq!(o.latency_bound, Duration::from_millis(250));
+    }
 }

@@ -77,7 +77,7 @@ pub fn seeded_runner(seed: u64) -> TestRunner {
 pub(super) struct Engine<'a> {
     pub(super) client: &'a Client,
     pub(super) caps: &'a Capabilities,
-    pub(super) model: Model,
+    pub(super) model: &'a Model,
     pub(super) options: &'a Options,
     pub(super) interrupted: &'a AtomicBool,
     pub(super) ledger: Ledger,
@@ -98,12 +98,23 @@ pub async fn fuzz(
     options: &Options,
     interrupted: &AtomicBool,
 ) -> FuzzReport {
+    fuzz_with_model(client, caps, &Model::from_caps(caps), options, interrupted).await
+}
+
+/// [`fuzz`] with the model already read from `caps` (by [`Model::from_caps`]).
+pub async fn fuzz_with_model(
+    client: &Client,
+    caps: &Capabilities,
+    model: &Model,
+    options: &Options,
+    interrupted: &AtomicBool,
+) -> FuzzReport {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut e = Engine {
         client,
         caps,
-        model: Model::from_caps(caps),
+        model,
         options,
         interrupted,
         ledger: Ledger::default(),
@@ -115,7 +126,7 @@ pub async fn fuzz(
         violations: vec![],
         stuck: HashSet::new(),
     };
-    let stopped = match generate::requests(&e.model) {
+    let stopped = match generate::requests(e.model) {
         Some(strategy) => e.fuzz_loop(&strategy, started).await,
         None => "no-resource-types",
     };
@@ -198,9 +209,9 @@ impl Engine<'_> {
                     break;
                 }
             }
-            if let Some(problem) = self.probe().await {
+            if let Some((problem, exchange)) = self.probe().await {
                 if let Some(req) = last.take() {
-                    self.record_alive(problem, req).await;
+                    self.record_alive(problem, exchange, req);
                 }
                 return "target-down";
             }
@@ -289,23 +300,14 @@ impl Engine<'_> {
             file: None,
             note: None,
             types: finding.types,
+            probe: None,
             response,
         });
     }
 
-    async fn record_alive(&mut self, problem: String, req: FuzzRequest) {
-        let ex = Exchange {
-            request: crate::http::RecordedRequest {
-                method: "GET".into(),
-                url: "/ServiceProviderConfig".into(),
-                headers: vec![],
-                body: None,
-            },
-            response: None,
-            error: Some(problem.clone()),
-            duration_ms: 0,
-            curl: String::new(),
-        };
+    /// Records that the service stopped answering, with the probe's exchange.
+    fn record_alive(&mut self, problem: String, exchange: Exchange, req: FuzzRequest) {
+        let probe = self.probe_list().map(|t| t.name.clone());
         self.violations.push(Violation {
             case_id: None,
             invariant: ALIVE.id,
@@ -323,10 +325,11 @@ impl Engine<'_> {
             original: None,
             shrink_steps: 0,
             repeats: 0,
-            exchange: ex,
+            exchange,
             file: None,
             note: None,
             types: vec![],
+            probe,
             response: None,
         });
     }

@@ -26,12 +26,27 @@ impl Engine<'_> {
     }
 
     pub(super) async fn send(&mut self, req: &Request) -> (Exchange, Result<Response, HttpError>) {
-        self.bucket.take().await;
-        self.requests += 1;
-        self.client.send(req).await
+        let (exchange, result, _) = self.send_timed(req).await;
+        (exchange, result)
     }
 
-    /// Creates the fixture of a type; its id, when the server made one.
+    /// Sends a request within the rate; also how long the exchange took,
+    /// from after the wait for a token (which at a low rate may be long)
+    /// to the end of the answer.
+    async fn send_timed(
+        &mut self,
+        req: &Request,
+    ) -> (Exchange, Result<Response, HttpError>, Duration) {
+        self.bucket.take(self.interrupted).await;
+        self.requests += 1;
+        let started = Instant::now();
+        let (exchange, result) = self.client.send(req).await;
+        (exchange, result, started.elapsed())
+    }
+
+    /// Creates the fixture of a type; its id, when the server made one
+    /// that can be put in a URL (the ledger keeps, and reports as left
+    /// behind, one that cannot: the fuzzer never sends it anything).
     async fn create_fixture(&mut self, t: &TypeModel) -> Option<String> {
         let body = super::request::fill(&t.fixture.to_string(), &mut || self.name());
         let req = Request {
@@ -44,20 +59,17 @@ impl Engine<'_> {
         let (_, result) = self.send(&req).await;
         let resp = result.ok()?;
         let id = resp.json()?.get("id")?.as_str()?.to_string();
-        if (200..300).contains(&resp.status) {
-            self.ledger.created(&t.endpoint, &id, "fuzz");
-            Some(id)
-        } else {
-            None
-        }
+        ((200..300).contains(&resp.status) && self.ledger.created(&t.endpoint, &id, "fuzz"))
+            .then_some(id)
     }
 
     /// Sends one generated request with the state it needs, judges the
     /// answer and deletes what was created. None when it could not be sent.
     pub(super) async fn execute(&mut self, r: &FuzzRequest) -> Option<Execution> {
-        let t = self.model.get(&r.resource_type)?.clone();
+        let model = self.model;
+        let t = model.get(&r.resource_type)?;
         let id = match r.target {
-            Target::Fixture => match self.create_fixture(&t).await {
+            Target::Fixture => match self.create_fixture(t).await {
                 Some(id) => Some(id),
                 None => {
                     self.cleanup(false).await;
@@ -76,11 +88,9 @@ impl Engine<'_> {
             return None;
         }
         let http = r.to_http(&t.endpoint, id.as_deref(), &mut || self.name());
-        let started = Instant::now();
-        let (exchange, result) = self.send(&http).await;
-        let elapsed = started.elapsed();
+        let (exchange, result, elapsed) = self.send_timed(&http).await;
         if let Ok(resp) = &result {
-            self.track(&t, r, &http, id.as_deref(), resp);
+            self.track(t, r, &http, resp);
         }
         let findings = invariants::check(
             &Observed {
@@ -88,7 +98,7 @@ impl Engine<'_> {
                 result: result.as_ref(),
                 elapsed,
             },
-            &self.model,
+            model,
             self.options.latency_bound,
         );
         let unreachable = result.as_ref().err().is_some_and(HttpError::is_unreachable);
@@ -101,15 +111,9 @@ impl Engine<'_> {
         })
     }
 
-    /// Notes what a request created or deleted.
-    fn track(
-        &mut self,
-        t: &TypeModel,
-        r: &FuzzRequest,
-        http: &Request,
-        id: Option<&str>,
-        resp: &Response,
-    ) {
+    /// Notes what a request created or deleted. (No generator PUTs to a
+    /// fresh id: PUT goes to fixtures only, so it never creates.)
+    fn track(&mut self, t: &TypeModel, r: &FuzzRequest, http: &Request, resp: &Response) {
         let ok = (200..300).contains(&resp.status);
         match (r.method.as_str(), r.target) {
             ("POST", Target::Collection) if ok => {
@@ -117,12 +121,8 @@ impl Engine<'_> {
                     .json()
                     .and_then(|b| b["id"].as_str().map(str::to_string))
                 {
+                    // An id unsafe in a URL is reported by the ledger, not kept.
                     self.ledger.created(&t.endpoint, &new, "fuzz");
-                }
-            }
-            ("PUT", Target::Fresh) if ok => {
-                if let Some(id) = id {
-                    self.ledger.created(&t.endpoint, id, "fuzz");
                 }
             }
             ("DELETE", Target::Fixture | Target::Fresh) if ok || resp.status == 404 => {
@@ -163,24 +163,88 @@ impl Engine<'_> {
         }
     }
 
-    /// Whether the target still answers; the problem when it does not.
-    pub(super) async fn probe(&mut self) -> Option<String> {
-        let req = match (&self.caps.spc, self.model.types.first()) {
-            (None, Some(t)) => {
+    /// The type whose list the liveness probe reads (one item of it) when
+    /// discovery found no ServiceProviderConfig; None: the probe reads that.
+    pub(super) fn probe_list(&self) -> Option<&TypeModel> {
+        match &self.caps.spc {
+            None => self.model.types.first(),
+            Some(_) => None,
+        }
+    }
+
+    /// Whether the target still answers; the problem when it does not,
+    /// with the exchange of the last probe.
+    pub(super) async fn probe(&mut self) -> Option<(String, Exchange)> {
+        let req = match self.probe_list() {
+            Some(t) => {
                 let mut r = Request::get(t.endpoint.clone());
                 r.query = vec![("count".into(), "1".into())];
                 r
             }
-            _ => Request::get("/ServiceProviderConfig"),
+            None => Request::get("/ServiceProviderConfig"),
         };
-        let mut problem = None;
+        let mut down = None;
         for attempt in 0..2 {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
-            let (_, result) = self.send(&req).await;
-            problem = Some(invariants::alive(&req.target, result.as_ref())?);
+            let (exchange, result) = self.send(&req).await;
+            let problem = invariants::alive(&req.target, result.as_ref())?;
+            down = Some((self.client.redactor().text(&problem), exchange));
         }
-        problem.map(|p| self.client.redactor().text(&p))
+        down
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+    use crate::discover::Capabilities;
+    use crate::fuzzing::engine::Options;
+    use crate::fuzzing::generate::Model;
+    use crate::fuzzing::rate::TokenBucket;
+    use crate::fuzzing::request::Family;
+    use crate::http::{Client, ClientConfig};
+    use crate::run::Ledger;
+    use crate::serve::{self, ServerConfig};
+
+    #[tokio::test]
+    async fn the_wait_for_a_token_is_not_latency() {
+        let server = serve::start(ServerConfig::default(), ([127, 0, 0, 1], 0).into())
+            .await
+            .unwrap();
+        let client = Client::new(ClientConfig::new(server.base_url.parse().unwrap())).unwrap();
+        let caps = Capabilities::discover(&client).await.unwrap();
+        let model = Model::from_caps(&caps);
+        let mut options = Options::new(1);
+        options.latency_bound = Duration::from_millis(600);
+        let interrupted = AtomicBool::new(false);
+        // One request a second: the second waits about a second for its token.
+        let mut e = Engine {
+            client: &client,
+            caps: &caps,
+            model: &model,
+            options: &options,
+            interrupted: &interrupted,
+            ledger: Ledger::default(),
+            run_token: "scimitar-test".into(),
+            names: 0,
+            bucket: TokenBucket::new(1.0, Instant::now()),
+            requests: 0,
+            generated: Default::default(),
+            violations: vec![],
+            stuck: Default::default(),
+        };
+        let list = FuzzRequest::new(Family::Query, "User", "GET", Target::Collection);
+        let started = Instant::now();
+        for _ in 0..2 {
+            let ex = e.execute(&list).await.unwrap();
+            assert!(ex.findings.is_empty(), "{:?}", ex.findings);
+        }
+        assert!(started.elapsed() >= Duration::from_millis(900));
+        assert_eq!(e.requests, 2);
+        server.stop().await;
     }
 }

@@ -21,7 +21,7 @@ pub mod request;
 pub mod shrink;
 pub mod values;
 
-pub use engine::{fuzz, Options};
+pub use engine::{fuzz, fuzz_with_model, Options};
 pub use generate::Model;
 pub use report::{FuzzReport, Violation};
 pub use request::{Family, FuzzRequest};

@@ -2,7 +2,11 @@
 //! with a small burst. Every request the fuzzer sends takes a token:
 //! fuzzed ones, fixtures, cleanup and liveness probes.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// How often a long wait for a token looks at the interrupt flag.
+const STOP_TICK: Duration = Duration::from_millis(100);
 
 #[derive(Debug)]
 pub struct TokenBucket {
@@ -37,15 +41,21 @@ impl TokenBucket {
         if self.tokens >= 0.0 {
             Duration::ZERO
         } else {
-            Duration::from_secs_f64(-self.tokens / self.rate)
+            // A wait too long for a Duration (a rate near zero) is forever.
+            Duration::try_from_secs_f64(-self.tokens / self.rate).unwrap_or(Duration::MAX)
         }
     }
 
-    /// Waits for a token.
-    pub async fn take(&mut self) {
-        let wait = self.reserve(Instant::now());
-        if !wait.is_zero() {
-            tokio::time::sleep(wait).await;
+    /// Waits for a token, or until `stop` is set (an interrupt: what is
+    /// sent then, the cleanup, is not held back by a low rate).
+    pub async fn take(&mut self, stop: &AtomicBool) {
+        let end = Instant::now() + self.reserve(Instant::now());
+        while !stop.load(Ordering::SeqCst) {
+            let left = end.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            tokio::time::sleep(left.min(STOP_TICK)).await;
         }
     }
 }
@@ -69,5 +79,25 @@ mod tests {
         assert_eq!(b.reserve(later), Duration::ZERO);
         assert_eq!(b.reserve(later), Duration::ZERO);
         assert!(b.reserve(later) > Duration::ZERO);
+    }
+
+    #[test]
+    fn a_rate_near_zero_waits_without_overflowing() {
+        let t0 = Instant::now();
+        let mut b = TokenBucket::new(1e-300, t0);
+        assert_eq!(b.reserve(t0), Duration::ZERO);
+        assert_eq!(b.reserve(t0), Duration::MAX);
+    }
+
+    #[tokio::test]
+    async fn an_interrupt_ends_a_long_wait_for_a_token() {
+        let mut b = TokenBucket::new(1e-6, Instant::now());
+        let stop = AtomicBool::new(false);
+        b.take(&stop).await; // the burst token
+        stop.store(true, Ordering::SeqCst);
+        // Without the interrupt this would wait about eleven days; the
+        // timeout only keeps a broken take from hanging the test.
+        let taken = tokio::time::timeout(Duration::from_secs(60), b.take(&stop)).await;
+        assert!(taken.is_ok(), "the interrupted wait did not end");
     }
 }

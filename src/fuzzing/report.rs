@@ -44,6 +44,11 @@ pub struct Violation {
     /// For schema-conformance reproducers: (pointer, JSON type declared).
     #[serde(skip)]
     pub types: Vec<(String, &'static str)>,
+    /// For alive: the resource type whose list the liveness probe read
+    /// (`{endpoint}?count=1`, when discovery found no ServiceProviderConfig);
+    /// None when it read /ServiceProviderConfig.
+    #[serde(skip)]
+    pub probe: Option<String>,
     /// What came back, to check a reproducer against.
     #[serde(skip)]
     pub response: Option<Response>,

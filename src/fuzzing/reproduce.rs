@@ -10,7 +10,10 @@ use serde_json::{json, Value};
 
 use super::emit::{flow, round_trips, string};
 use super::generate::Model;
-use super::invariants::{self, INTERNALS};
+use super::invariants::{
+    self, Invariant, ALIVE, AUTH_REQUIRED, ERROR_BODY, INTERNALS, LATENCY, NO_5XX, NO_INTERNALS,
+    SCHEMA_CONFORMANCE,
+};
 use super::report::Violation;
 use super::request::{Body, Credentials, FuzzRequest, Target};
 use crate::http::Response;
@@ -23,6 +26,11 @@ pub const ACCEPTABLE: &[u16] = &[
     501,
 ];
 
+/// The invariant with this id.
+fn invariant(id: &str) -> Option<&'static Invariant> {
+    invariants::ALL.iter().copied().find(|i| i.id == id)
+}
+
 /// The step's expectation, as the suite format writes it; `strict` also
 /// demands a JSON body.
 fn expectation(v: &Violation, strict: bool) -> Option<Value> {
@@ -31,19 +39,19 @@ fn expectation(v: &Violation, strict: bool) -> Option<Value> {
         "then": {"required": ["status"], "properties": {"status": {"type": "string", "pattern": "^[1-5][0-9][0-9]$"}}},
         "else": {"required": ["schemas"]}
     });
-    Some(match v.invariant {
-        "no-5xx" => json!({"status": ACCEPTABLE}),
-        "auth-required" => json!({"status": [401, 403]}),
-        "error-body" => json!({
+    Some(match *invariant(v.invariant)? {
+        NO_5XX => json!({"status": ACCEPTABLE}),
+        AUTH_REQUIRED => json!({"status": [401, 403]}),
+        ERROR_BODY => json!({
             "json": strict,
             "headers": {"Content-Type": {"optional": true, "matches": "(?i)json"}},
             "body": {"": {"optional": true, "schema": error_schema}}
         }),
-        "no-internals" => json!({
+        NO_INTERNALS => json!({
             "json": strict,
             "body": {"/detail": {"optional": true, "not_matches": INTERNALS}}
         }),
-        "schema-conformance" => {
+        SCHEMA_CONFORMANCE => {
             let body: serde_json::Map<String, Value> = v
                 .types
                 .iter()
@@ -156,31 +164,47 @@ pub fn render(
     let t = model
         .get(&v.request.resource_type)
         .ok_or("the resource type is no longer known")?;
-    let steps = if v.invariant == "alive" {
+    let inv = invariant(v.invariant).ok_or("unknown invariant")?;
+    let mut requires = vec![t.name.clone()];
+    let steps = if *inv == ALIVE {
+        // The probe the engine sent: the ServiceProviderConfig, or one item
+        // of a type's list when discovery found none.
         let probe = json!({"status": 200});
         let mut s = step(&v.request, &t.name, &json!({}));
-        s.push_str(&format!(
-            "      - method: GET\n        path: /ServiceProviderConfig\n        expect: {}\n",
-            flow(&probe)
-        ));
+        match &v.probe {
+            Some(name) => {
+                let listed = model
+                    .get(name)
+                    .ok_or("the probed resource type is no longer known")?;
+                let mut list =
+                    FuzzRequest::new(v.request.family, &listed.name, "GET", Target::Collection);
+                list.query = vec![("count".into(), "1".into())];
+                s.push_str(&step(&list, &listed.name, &probe));
+                if !requires.contains(&listed.name) {
+                    requires.push(listed.name.clone());
+                }
+            }
+            None => s.push_str(&format!(
+                "      - method: GET\n        path: /ServiceProviderConfig\n        expect: {}\n",
+                flow(&probe)
+            )),
+        }
         (s, None)
     } else {
-        let (expect, fails) = failing_expectation(v).ok_or_else(|| match v.invariant {
-            "latency" => "no suite file: no RFC requirement bounds response time, so suites have \
-                          no time expectation; replay it with the curl line"
-                .to_string(),
-            other => format!("the suite format cannot express the {other} invariant"),
+        let (expect, fails) = failing_expectation(v).ok_or_else(|| {
+            if *inv == LATENCY {
+                "no suite file: no RFC requirement bounds response time, so suites have \
+                 no time expectation; replay it with the curl line"
+                    .to_string()
+            } else {
+                format!("the suite format cannot express the {} invariant", inv.id)
+            }
         })?;
         let note = (!fails).then(|| {
             "its expectation does not fail on the response seen; check it by hand".to_string()
         });
         (step(&v.request, &t.name, &expect), note)
     };
-    let inv = invariants::ALL
-        .iter()
-        .find(|i| i.id == v.invariant)
-        .ok_or("unknown invariant")?;
-    let mut requires = vec![t.name.clone()];
     if v.request.bad_credentials() {
         requires.push("credentials".into());
     }
@@ -297,6 +321,7 @@ mod tests {
             file: None,
             note: None,
             types: vec![("/active".into(), "boolean")],
+            probe: None,
             response: Some(response),
         }
     }
@@ -407,6 +432,29 @@ mod tests {
         fn filter_text() -> String {
             format!("id eq \"{}\u{202e}\u{1}\"", "a".repeat(201))
         }
+    }
+
+    #[test]
+    fn an_alive_reproducer_probes_what_the_engine_probed() {
+        let m = model();
+        let req = FuzzRequest::new(Family::Create, "User", "POST", Target::Collection);
+        let mut v = violation("alive", req, plain500());
+        let (spc, _) = render(&v, "robustness.alive.1", &m, 1).unwrap();
+        assert!(spc.contains("path: /ServiceProviderConfig"), "{spc}");
+        v.probe = Some("Group".into());
+        let (list, _) = render(&v, "robustness.alive.1", &m, 1).unwrap();
+        assert!(!list.contains("path: /ServiceProviderConfig"), "{list}");
+        assert!(list.contains("{{endpoint/Group}}"), "{list}");
+        let dir = std::env::temp_dir().join(format!("scimitar-alive-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("robustness-alive-1.yaml"), &list).unwrap();
+        let cases = crate::suite::load_paths(&[&dir], &crate::check::known()).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(cases[0].requires, ["User", "Group"]);
+        let probe = cases[0].http_steps().nth(1).unwrap();
+        assert_eq!(probe.method, "GET");
+        assert_eq!(probe.query["count"], json!("1"));
     }
 
     #[test]

@@ -176,6 +176,13 @@ impl CaseRun<'_, '_> {
                 .json()
                 .filter(|b| b["id"].is_string() && (200..300).contains(&resp.status));
             match created {
+                Some(body) if !super::ledger::is_safe_id(body["id"].as_str().unwrap_or("")) => {
+                    return Err(Stop::Errored(format!(
+                        "fixture `{name}`: the server gave the id {}, which cannot name one \
+                         resource in a URL (nothing is sent to it)",
+                        body["id"]
+                    )))
+                }
                 Some(body) => self.vars.set(name, body),
                 None => {
                     return Err(Stop::Errored(format!(

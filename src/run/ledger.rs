@@ -4,6 +4,15 @@
 use std::collections::HashSet;
 use std::sync::Mutex;
 
+/// Whether a server-assigned id can be put in a request path as one
+/// segment, `{endpoint}/{id}`, and name that resource only: not empty, not
+/// a dot segment (also percent-encoded, which URL parsers resolve too), and
+/// without `/`, `\` (a separator in http(s) URLs), `?` or `#`.
+pub fn is_safe_id(id: &str) -> bool {
+    let dots = id.to_ascii_lowercase().replace("%2e", ".");
+    !id.is_empty() && dots != "." && dots != ".." && !id.contains(['/', '\\', '?', '#'])
+}
+
 /// A resource the run created and has not yet deleted.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Created {
@@ -33,10 +42,23 @@ impl Ledger {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Records a resource this run created.
-    pub fn created(&self, endpoint: &str, id: &str, case: &str) {
+    /// Records a resource this run created; false when its id is not
+    /// [`is_safe_id`]. Such a resource is never recorded as the run's own
+    /// (so it is never modified or deleted: its URL would name another
+    /// resource or the collection) but is counted as created and reported
+    /// among the leftovers.
+    pub fn created(&self, endpoint: &str, id: &str, case: &str) -> bool {
         let mut inner = self.lock();
-        let target = format!("{}/{}", endpoint.trim_end_matches('/'), id);
+        let endpoint = endpoint.trim_end_matches('/');
+        if !is_safe_id(id) {
+            let note = format!("{endpoint}/{id:?} (id unsafe in a URL, not deleted)");
+            if !inner.leftover.contains(&note) {
+                inner.created += 1;
+                inner.leftover.push(note);
+            }
+            return false;
+        }
+        let target = format!("{endpoint}/{id}");
         inner.owned.insert(id.to_string());
         if !inner.live.iter().any(|c| c.target == target) {
             inner.created += 1;
@@ -45,6 +67,7 @@ impl Ledger {
                 case: case.to_string(),
             });
         }
+        true
     }
 
     /// Records that a created resource is gone.
@@ -154,6 +177,45 @@ mod tests {
         assert!(l.may_modify("1"), "a deleted resource stays the run's own");
         assert_eq!(l.all_live(), vec!["/Groups/2"]);
         assert_eq!(l.totals(), (2, 1, vec!["/Groups/2".to_string()]));
+    }
+
+    #[test]
+    fn ids_that_would_name_another_url_are_refused_and_reported() {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "%2e%2E",
+            ".%2e",
+            "../Groups/x",
+            "a/b",
+            "a?b",
+            "a#b",
+            "a\\b",
+        ] {
+            assert!(!is_safe_id(bad), "{bad:?}");
+            let l = Ledger::default();
+            assert!(!l.created("/Users", bad, "a"), "{bad:?}");
+            assert!(!l.may_modify(bad) && !l.knows("/Users", bad));
+            assert!(l.all_live().is_empty() && l.live_of("a").is_empty());
+            let (created, deleted, leftover) = l.totals();
+            assert_eq!((created, deleted, leftover.len()), (1, 0, 1), "{bad:?}");
+            assert!(leftover[0].contains("unsafe"), "{leftover:?}");
+            l.created("/Users", bad, "b");
+            assert_eq!(l.totals().0, 1, "reported once");
+        }
+        for ok in [
+            "1",
+            "2819c223-7f76-453a-919d-413861904646",
+            "a.b",
+            "...",
+            "a b",
+            "%41",
+        ] {
+            assert!(is_safe_id(ok), "{ok:?}");
+        }
+        let l = Ledger::default();
+        assert!(l.created("/Users", "1", "a"));
     }
 
     #[test]

@@ -71,7 +71,11 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
             ));
         };
         let id = created["id"].as_str().unwrap_or_default().to_string();
-        ctx.ledger.created(&rt.endpoint, &id, &owner);
+        if !ctx.ledger.created(&rt.endpoint, &id, &owner) {
+            return Err(format!(
+                "`{name}`: the server gave the id {id:?}, which cannot name one resource in a URL"
+            ));
+        }
         // The server's own representation is what filters run against.
         let (_, read) = ctx
             .client

@@ -82,13 +82,14 @@ pub struct Attribute {
 
 impl Attribute {
     /// Whether one value has this attribute's JSON type (RFC 7643 §2.3),
-    /// ignoring multiValued: a dateTime must also parse as xsd:dateTime.
+    /// ignoring multiValued: a dateTime must also parse as xsd:dateTime
+    /// (RFC 7643 §2.3.5), whose time zone is optional.
     pub fn accepts(&self, v: &Value) -> bool {
         match self.kind {
             AttrType::String | AttrType::Reference | AttrType::Binary => v.is_string(),
             AttrType::DateTime => v
                 .as_str()
-                .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
+                .is_some_and(|s| crate::scim::filter::parse_time(s).is_some()),
             AttrType::Boolean => v.is_boolean(),
             AttrType::Integer => v.is_i64() || v.is_u64(),
             AttrType::Decimal => v.is_number(),
@@ -228,6 +229,32 @@ mod tests {
         let members = schemas[1].attribute("members").unwrap();
         assert_eq!(members.kind, AttrType::Complex);
         assert!(members.sub_attribute("value").is_some());
+    }
+
+    #[test]
+    fn date_times_are_xsd_date_times_with_or_without_a_time_zone() {
+        let a: Attribute = serde_json::from_value(serde_json::json!({
+            "name": "created", "type": "dateTime"
+        }))
+        .unwrap();
+        for ok in [
+            "2011-05-13T04:42:34Z",
+            "2011-05-13T04:42:34.123+02:00",
+            "2011-05-13T04:42:34",
+            "2011-05-13T04:42:34.5",
+        ] {
+            assert!(a.accepts(&serde_json::json!(ok)), "{ok}");
+        }
+        for bad in [
+            "2011-05-13",
+            "2011-05-13T04:42",
+            "2024-13-45T99:99:99Z",
+            "yesterday",
+            "",
+        ] {
+            assert!(!a.accepts(&serde_json::json!(bad)), "{bad}");
+        }
+        assert!(!a.accepts(&serde_json::json!(1305261754)));
     }
 
     #[test]
