@@ -6,6 +6,19 @@ use serde_json::Value;
 use crate::http::{Client, Exchange, HttpError, Request};
 use crate::scim::Schema;
 
+/// Whether a SCIM event URI (RFC 9967 §2) is the event a short name such
+/// as `prov:create` names: the short name matches the event in either
+/// payload mode (`…:full`, `…:notice`), `prov:create:full` only that one.
+pub fn is_event(uri: &str, short: &str) -> bool {
+    let Some(name) = uri.strip_prefix(crate::scim::set::event::PREFIX) else {
+        return false;
+    };
+    name == short
+        || name
+            .strip_prefix(short)
+            .is_some_and(|mode| mode == ":full" || mode == ":notice")
+}
+
 /// A resource type as /ResourceTypes declares it (RFC 7643 §6).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResourceType {
@@ -244,13 +257,9 @@ impl Capabilities {
                 .and_then(|s| s.pointer("/securityEvents/eventUris"))
                 .and_then(Value::as_array)
                 .is_some_and(|uris| {
-                    uris.iter().filter_map(Value::as_str).any(|u| {
-                        let short = u.trim_start_matches("urn:ietf:params:scim:event:");
-                        short == event
-                            || short
-                                .strip_prefix(event)
-                                .is_some_and(|r| r.starts_with(':'))
-                    })
+                    uris.iter()
+                        .filter_map(Value::as_str)
+                        .any(|u| is_event(u, event))
                 });
             if !listed {
                 return Err(format!("securityEvents.eventUris does not list {event}"));
@@ -412,5 +421,52 @@ mod tests {
             .unwrap_err()
             .contains("caseExact=false"));
         assert!(caps.meets("attribute:User.nope:caseExact=true").is_err());
+    }
+
+    #[test]
+    fn event_names_match_with_or_without_their_mode() {
+        let full = "urn:ietf:params:scim:event:prov:create:full";
+        assert!(is_event(full, "prov:create"));
+        assert!(is_event(full, "prov:create:full"));
+        assert!(!is_event(full, "prov:create:notice"));
+        assert!(!is_event(full, "prov:c"));
+        assert!(!is_event(
+            "urn:ietf:params:scim:event:prov:create:other",
+            "prov:create"
+        ));
+        assert!(is_event(
+            "urn:ietf:params:scim:event:prov:delete",
+            "prov:delete"
+        ));
+        assert!(!is_event(
+            "urn:ietf:params:scim:event:prov:deactivate",
+            "prov:delete"
+        ));
+        assert!(!is_event("prov:delete", "prov:delete"));
+    }
+
+    #[test]
+    fn an_event_requirement_needs_the_event_listed() {
+        let caps = |uris: Value| Capabilities {
+            spc: Some(json!({"securityEvents": {"eventUris": uris}})),
+            ..Default::default()
+        };
+        let listed = caps(json!(["urn:ietf:params:scim:event:prov:deactivate"]));
+        assert!(listed
+            .meets_events("uri:prov:deactivate")
+            .is_err_and(|e| e.contains("receives no events")));
+        assert!(listed
+            .meets_events("uri:prov:activate")
+            .is_err_and(|e| e.contains("does not list")));
+        // Without the SCIM event prefix, or with a suffix that is no payload mode.
+        for other in [
+            "prov:deactivate",
+            "urn:ietf:params:scim:event:prov:deactivate:x",
+        ] {
+            let c = caps(json!([other]));
+            assert!(c
+                .meets_events("uri:prov:deactivate")
+                .is_err_and(|e| e.contains("does not list")));
+        }
     }
 }

@@ -7,30 +7,18 @@
 use std::time::{Duration, Instant};
 
 use super::exec::{CaseRun, Stop};
+use super::template::Vars;
+pub(super) use crate::discover::is_event;
 use crate::events::{Inbox, Received};
 use crate::outcome::Failure;
 use crate::rfc::Level;
+use crate::scim::set::event::PREFIX;
 use crate::scim::set::{Event, PayloadMode};
 use crate::suite::{EventsStep, ExpectedEvent};
-
-/// The prefix of every SCIM event URI (RFC 9967 §2).
-const PREFIX: &str = "urn:ietf:params:scim:event:";
 
 /// How long the step waits, after the expected events came, for events
 /// that must not come.
 const SETTLE: Duration = Duration::from_millis(700);
-
-/// Whether an event URI is the short name `want` (`prov:create` matches
-/// both modes; `prov:create:full` only the one).
-pub(super) fn is_event(uri: &str, want: &str) -> bool {
-    let Some(short) = uri.strip_prefix(PREFIX) else {
-        return false;
-    };
-    short == want
-        || short
-            .strip_prefix(want)
-            .is_some_and(|rest| rest == ":full" || rest == ":notice")
-}
 
 /// Whether an event's payload names an attribute, as `data` (full mode)
 /// or in `attributes` (notice mode), without regard to case (RFC 7643 §2.1).
@@ -94,7 +82,7 @@ impl CaseRun<'_, '_> {
         let mut versions = vec![];
         for want in &step.expect {
             let v = match &want.version {
-                Some(v) => Some(self.vars.render_text(v).map_err(&errored)?),
+                Some(v) => version(&mut self.vars, v).map_err(&errored)?,
                 None => None,
             };
             versions.push(v);
@@ -197,6 +185,7 @@ impl CaseRun<'_, '_> {
                 .filter(|u| step.expect.iter().any(|w| is_event(u, &w.event)))
                 .filter(|u| !listed.contains(u))
                 .collect();
+            unlisted.sort();
             unlisted.dedup();
             if !unlisted.is_empty() {
                 fail(
@@ -271,6 +260,30 @@ impl CaseRun<'_, '_> {
     }
 }
 
+/// The version an event must carry: None when a value the template reads
+/// is absent or null, as `meta.version` may be (RFC 7643 §3.1 makes
+/// versions optional), so that no version is expected; an unknown variable
+/// is still an error.
+fn version(vars: &mut Vars<'_>, template: &str) -> Result<Option<String>, String> {
+    let mut rest = template;
+    while let Some(start) = rest.find("{{") {
+        let after = &rest[start + 2..];
+        let Some(end) = after.find("}}") else { break };
+        let expr = after[..end].trim();
+        if let Some((name, pointer)) = expr.split_once('/') {
+            let value = vars.lookup(name)?;
+            if value
+                .pointer(&format!("/{pointer}"))
+                .is_none_or(serde_json::Value::is_null)
+            {
+                return Ok(None);
+            }
+        }
+        rest = &after[end + 2..];
+    }
+    vars.render_text(template).map(Some)
+}
+
 fn jti(r: &Received) -> String {
     r.set
         .as_ref()
@@ -298,20 +311,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn event_names_match_with_or_without_their_mode() {
-        let full = "urn:ietf:params:scim:event:prov:create:full";
-        assert!(is_event(full, "prov:create"));
-        assert!(is_event(full, "prov:create:full"));
-        assert!(!is_event(full, "prov:create:notice"));
-        assert!(!is_event(full, "prov:c"));
-        assert!(is_event(
-            "urn:ietf:params:scim:event:prov:delete",
-            "prov:delete"
-        ));
-        assert!(!is_event(
-            "urn:ietf:params:scim:event:prov:deactivate",
-            "prov:delete"
-        ));
-        assert!(!is_event("prov:delete", "prov:delete"));
+    fn a_version_read_from_an_absent_value_expects_none() {
+        let counter = std::sync::atomic::AtomicU64::new(0);
+        let mut vars = Vars::new("run", &counter);
+        vars.set(
+            "alice",
+            serde_json::json!({"id": "1", "meta": {"version": "W/\"2\""}}),
+        );
+        vars.set(
+            "bob",
+            serde_json::json!({"id": "2", "meta": {"version": null}}),
+        );
+        vars.set("carol", serde_json::json!({"id": "3"}));
+        let got = |vars: &mut Vars<'_>, t: &str| version(vars, t);
+        assert_eq!(
+            got(&mut vars, "{{alice/meta/version}}"),
+            Ok(Some("W/\"2\"".into()))
+        );
+        assert_eq!(got(&mut vars, "{{bob/meta/version}}"), Ok(None));
+        assert_eq!(got(&mut vars, "{{carol/meta/version}}"), Ok(None));
+        assert_eq!(
+            got(&mut vars, "W/\"{{alice/id}}\""),
+            Ok(Some("W/\"1\"".into()))
+        );
+        assert!(got(&mut vars, "{{dave/meta/version}}").is_err());
     }
 }

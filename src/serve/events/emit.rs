@@ -1,7 +1,8 @@
 //! Building the SETs of one resource change (RFC 9967 §2.1 – §2.4): the
 //! `prov:*` event of the operation, `prov:activate` / `prov:deactivate`
 //! when a User's `active` flips, all in one fresh transaction (`txn`) and
-//! each with its own `jti`, signed HS256 and published to the feed.
+//! each with its own `jti`, signed HS256 and published to the feed (one
+//! SET per jti).
 
 use serde_json::{json, Map, Value};
 
@@ -93,7 +94,20 @@ pub fn emit(app: &App, store: &Store, base: &str, change: Change<'_>) {
     if let Some(uri) = activation(app, &change) {
         sets.push(sign(app, events, &txn, &subject, uri, json!({})));
     }
-    events.feed.publish(sets);
+    events.feed.publish(one_per_jti(sets));
+}
+
+/// The SETs as an outbox keyed by jti holds them: the last of those that
+/// share a jti replaces the others. Every jti is fresh, so this changes
+/// nothing unless bug `duplicate-jti` gives the SETs of a change one jti;
+/// then the operation's event is lost to a `prov:activate` or
+/// `prov:deactivate` after it, whether the SETs are polled or pushed.
+fn one_per_jti(mut sets: Vec<Queued>) -> Vec<Queued> {
+    let mut seen = std::collections::HashSet::new();
+    sets.reverse();
+    sets.retain(|s| seen.insert(s.jti.clone()));
+    sets.reverse();
+    sets
 }
 
 /// A fresh identifier for a `jti` or `txn`.
@@ -314,6 +328,13 @@ mod tests {
     }
 
     const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+    #[test]
+    fn an_outbox_keeps_the_last_set_of_a_jti() {
+        let q = |jti: &str, token: &str| Queued::new(jti.into(), token.into());
+        let kept = one_per_jti(vec![q("a", "1"), q("b", "2"), q("a", "3")]);
+        assert_eq!(kept, [q("b", "2"), q("a", "3")]);
+    }
 
     #[test]
     fn a_create_notice_lists_every_attribute_with_extension_paths() {
