@@ -130,8 +130,6 @@ pub fn check(o: &Observed<'_>, model: &Model, latency_bound: Duration) -> Vec<Fi
     }
     let resp = match o.result {
         Ok(r) => r,
-        // The client could not even build the request: nothing was sent.
-        Err(HttpError::Transport(e)) if e.starts_with("builder error") => return out,
         Err(HttpError::Transport(e)) => {
             let e = super::request::cut(e, 200);
             out.push(Finding::new(&NO_5XX, format!("no complete answer: {e}")));

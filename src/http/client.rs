@@ -99,6 +99,10 @@ pub enum HttpError {
     TooLarge(usize),
     #[error("transport error: {0}")]
     Transport(String),
+    /// The request could not be built (a header value HTTP cannot carry,
+    /// say): nothing was sent.
+    #[error("request not sent: {0}")]
+    NotSent(String),
     #[error("could not obtain an OAuth 2.0 access token: {0}")]
     Token(String),
 }
@@ -235,7 +239,7 @@ impl Client {
         body: Option<Vec<u8>>,
     ) -> Result<Response, HttpError> {
         let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| HttpError::Transport(format!("invalid method {method}")))?;
+            .map_err(|_| HttpError::NotSent(format!("invalid method {method}")))?;
         let mut builder = self.inner.request(method, url);
         for (name, value) in headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -263,6 +267,8 @@ impl Client {
             HttpError::Timeout(self.config.timeout)
         } else if e.is_connect() {
             HttpError::Connect(error_chain(&e))
+        } else if e.is_builder() {
+            HttpError::NotSent(error_chain(&e))
         } else {
             HttpError::Transport(error_chain(&e))
         }
