@@ -23,8 +23,11 @@ pub fn is_event(uri: &str, short: &str) -> bool {
 #[derive(Clone, Debug, PartialEq)]
 pub struct ResourceType {
     pub name: String,
-    /// Normalised to start with `/`.
+    /// The endpoint as a path under the base URL, starting with `/`
+    /// (whatever form the server wrote it in; see [`resolve_endpoint`]).
     pub endpoint: String,
+    /// The endpoint exactly as the server wrote it.
+    pub declared_endpoint: String,
     pub schema: String,
     /// Extension schema URNs and whether each is required.
     pub extensions: Vec<(String, bool)>,
@@ -45,6 +48,42 @@ pub struct Capabilities {
     /// Problems met while reading the declarations (reported by discovery cases).
     pub problems: Vec<String>,
     pub exchanges: Vec<Exchange>,
+}
+
+/// An endpoint (or a Location, meta.location or `$ref`) resolved against
+/// the base URL: `Users` and `/Users` are relative to it (RFC 7643 §6: the
+/// endpoint is "relative to the Base URL"), a path-absolute `/scim/v2/Users`
+/// that starts with the base path names the same place, and an absolute URL
+/// must be on the base URL's origin, since credentials never go elsewhere.
+/// Gives the path under the base URL, starting with `/`.
+pub fn resolve_endpoint(base: &url::Url, endpoint: &str) -> Result<String, String> {
+    let base_path = base.path().trim_end_matches('/');
+    let path = if endpoint.contains("://") {
+        let url =
+            url::Url::parse(endpoint).map_err(|e| format!("{endpoint:?} is not a URL: {e}"))?;
+        if url.origin() != base.origin() {
+            return Err(format!(
+                "{endpoint} is on another origin than the base URL {} (credentials are never sent there)",
+                base.origin().ascii_serialization()
+            ));
+        }
+        match url.path().strip_prefix(base_path) {
+            Some(rest) if rest.is_empty() || rest.starts_with('/') => rest.to_string(),
+            _ => {
+                return Err(format!(
+                    "{endpoint} is not under the base URL's path {base_path:?}"
+                ))
+            }
+        }
+    } else if endpoint.starts_with("//") {
+        return Err(format!(
+            "{endpoint:?} is a network-path reference, which names another origin"
+        ));
+    } else {
+        let joined = crate::http::client::join_path(base_path, endpoint);
+        joined[base_path.len()..].to_string()
+    };
+    Ok(format!("/{}", path.trim_matches('/')))
 }
 
 /// Why a run cannot start.
@@ -75,7 +114,7 @@ impl Capabilities {
         };
         caps.spc = caps.fetch(client, "/ServiceProviderConfig").await?;
         if let Some(body) = caps.fetch(client, "/ResourceTypes").await? {
-            caps.read_resource_types(&body);
+            caps.read_resource_types(client.base_url(), &body);
         }
         if let Some(body) = caps.fetch(client, "/Schemas").await? {
             caps.read_schemas(&body);
@@ -117,7 +156,7 @@ impl Capabilities {
         }
     }
 
-    fn read_resource_types(&mut self, body: &Value) {
+    fn read_resource_types(&mut self, base: &url::Url, body: &Value) {
         let Some(items) = list_items(body) else {
             self.problems
                 .push("GET /ResourceTypes: no list of resource types".into());
@@ -146,9 +185,19 @@ impl Capabilities {
                         .collect()
                 })
                 .unwrap_or_default();
+            let resolved = match resolve_endpoint(base, endpoint) {
+                Ok(path) => path,
+                Err(e) => {
+                    self.problems.push(format!(
+                        "resource type {name}: endpoint {e}; its cases do not run"
+                    ));
+                    continue;
+                }
+            };
             self.resource_types.push(ResourceType {
                 name: name.to_string(),
-                endpoint: format!("/{}", endpoint.trim_start_matches('/')),
+                endpoint: resolved,
+                declared_endpoint: endpoint.to_string(),
                 schema: schema.to_string(),
                 extensions,
             });
@@ -398,10 +447,14 @@ mod tests {
             spc: Some(json!({"etag": {"supported": true}, "patch": {"supported": false}})),
             ..Default::default()
         };
-        caps.read_resource_types(&json!({"Resources": [
-            {"name": "User", "endpoint": "Users", "schema": "urn:u",
-             "schemaExtensions": [{"schema": "urn:ext", "required": false}]}
-        ]}));
+        let base = url::Url::parse("http://h/scim/v2").unwrap();
+        caps.read_resource_types(
+            &base,
+            &json!({"Resources": [
+                {"name": "User", "endpoint": "Users", "schema": "urn:u",
+                 "schemaExtensions": [{"schema": "urn:ext", "required": false}]}
+            ]}),
+        );
         assert_eq!(caps.resource_types[0].endpoint, "/Users");
         assert!(caps.meets("etag").is_ok());
         assert!(caps.meets("patch").unwrap_err().contains("patch.supported"));
@@ -443,6 +496,47 @@ mod tests {
             "prov:delete"
         ));
         assert!(!is_event("prov:delete", "prov:delete"));
+    }
+
+    #[test]
+    fn endpoints_resolve_in_every_legal_form() {
+        let base = url::Url::parse("http://h:8/scim/v2/").unwrap();
+        for form in [
+            "Users",
+            "/Users",
+            "/Users/",
+            "/scim/v2/Users",
+            "http://h:8/scim/v2/Users",
+        ] {
+            assert_eq!(resolve_endpoint(&base, form).unwrap(), "/Users", "{form}");
+        }
+        // Other origins, and absolute URLs outside the base path, are refused.
+        for bad in [
+            "http://other:8/scim/v2/Users",
+            "https://h:8/scim/v2/Users",
+            "//other/Users",
+            "http://h:8/elsewhere/Users",
+        ] {
+            assert!(resolve_endpoint(&base, bad).is_err(), "{bad}");
+        }
+        assert!(resolve_endpoint(&base, "http://other/Users")
+            .unwrap_err()
+            .contains("credentials are never sent there"));
+        // At the root, every path is under the base.
+        let root = url::Url::parse("http://h:8").unwrap();
+        assert_eq!(resolve_endpoint(&root, "/Users").unwrap(), "/Users");
+        let mut caps = Capabilities::default();
+        caps.read_resource_types(
+            &base,
+            &json!({"Resources": [
+                {"name": "User", "endpoint": "http://evil/Users", "schema": "urn:u"},
+                {"name": "Group", "endpoint": "/scim/v2/Groups", "schema": "urn:g"}
+            ]}),
+        );
+        assert_eq!(caps.resource_types.len(), 1);
+        assert_eq!(caps.resource_types[0].endpoint, "/Groups");
+        assert_eq!(caps.resource_types[0].declared_endpoint, "/scim/v2/Groups");
+        assert!(caps.problems[0].contains("resource type User"));
     }
 
     #[test]

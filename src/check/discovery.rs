@@ -50,6 +50,44 @@ pub fn resource_types_reference_schemas<'a>(
     .boxed()
 }
 
+/// RFC 7643 §6: each endpoint is "relative to the Base URL" (`Users`,
+/// `/Users`, or a path-absolute `/scim/v2/Users`, which RFC 3986 §5 resolves
+/// to the same place); an absolute URL is another form. Endpoints the
+/// harness refused (another origin) are among the discovery problems.
+pub fn resource_type_endpoints_relative<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move {
+        let caps = ctx.caps;
+        if caps.resource_types.is_empty() {
+            return Err("no resource types were discovered".into());
+        }
+        let mut findings: Vec<Finding> = caps
+            .resource_types
+            .iter()
+            .filter(|rt| rt.declared_endpoint.contains("://"))
+            .map(|rt| {
+                Finding::new(
+                    format!("resource type {} endpoint", rt.name),
+                    format!(
+                        "a URI relative to the base URL (such as \"{}\")",
+                        rt.endpoint.trim_start_matches('/')
+                    ),
+                    format!("the absolute URL {:?}", rt.declared_endpoint),
+                )
+            })
+            .collect();
+        findings.extend(
+            caps.problems
+                .iter()
+                .filter(|p| p.starts_with("resource type ") && p.contains("endpoint"))
+                .map(|p| Finding::new("a resource type endpoint", "one the harness can follow", p)),
+        );
+        Ok(findings)
+    }
+    .boxed()
+}
+
 /// RFC 7643 §2.1 attribute name ABNF, with `$ref` (used by RFC 7643 itself).
 fn valid_attr_name(name: &str) -> bool {
     if name == "$ref" {

@@ -82,6 +82,10 @@ pub fn registry() -> &'static [(&'static str, CheckFn)] {
             discovery::resource_types_reference_schemas,
         ),
         (
+            "discovery.resource-type-endpoints-relative",
+            discovery::resource_type_endpoints_relative,
+        ),
+        (
             "discovery.schemas-well-formed",
             discovery::schemas_well_formed,
         ),

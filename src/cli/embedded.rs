@@ -30,7 +30,9 @@ pub(super) fn remote(
     command: &str,
 ) -> Result<ClientConfig, i32> {
     if bugs_given {
-        eprintln!("error: --bug applies only to the embedded server ({command} without a URL)");
+        eprintln!(
+            "error: --bug and --shape apply only to the embedded server ({command} without a URL)"
+        );
         return Err(exit::USAGE);
     }
     target.config(url.clone()).map_err(|e| {

@@ -30,6 +30,9 @@ pub struct RunArgs {
     /// Inject a bug into the embedded server (repeatable; see `scimitar serve --list-bugs`).
     #[arg(long = "bug", value_name = "NAME")]
     pub bugs: Vec<String>,
+    /// Give the embedded server a legal shape (repeatable; see `scimitar serve --list-shapes`).
+    #[arg(long = "shape", value_name = "NAME")]
+    pub shapes: Vec<String>,
     #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]
@@ -230,6 +233,13 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(b) => b,
         Err(code) => return code,
     };
+    let shapes = match serve::shape::parse(&args.shapes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     // Events: the receiver starts first, so that the embedded server can push to it.
     // The embedded server's events are received by polling unless asked otherwise.
     let mut ev = args.events.clone();
@@ -266,7 +276,12 @@ pub async fn run(args: RunArgs) -> i32 {
     let mut local_server = None;
     let mut poll_default = None;
     let config = match &args.url {
-        Some(url) => match embedded::remote(url, &args.target, !args.bugs.is_empty(), "run") {
+        Some(url) => match embedded::remote(
+            url,
+            &args.target,
+            !args.bugs.is_empty() || !args.shapes.is_empty(),
+            "run",
+        ) {
             Ok(c) => c,
             Err(code) => return code,
         },
@@ -289,6 +304,7 @@ pub async fn run(args: RunArgs) -> i32 {
             });
             let server = ServerConfig {
                 bugs,
+                shapes,
                 events,
                 ..Default::default()
             };

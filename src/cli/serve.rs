@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Print the injectable bugs, one a line: NAME<TAB>AREA<TAB>description.
     #[arg(long)]
     pub list_bugs: bool,
+    /// Take a legal shape (repeatable; see --list-shapes): fewer attributes,
+    /// other endpoint forms, optional features off.
+    #[arg(long = "shape", value_name = "NAME")]
+    pub shapes: Vec<String>,
+    /// Print the shapes, one a line: NAME<TAB>description.
+    #[arg(long)]
+    pub list_shapes: bool,
     /// The most resources on one page of a list, whatever `count` asks for
     /// (so that clients must walk the pages).
     #[arg(long, value_name = "N")]
@@ -162,6 +169,17 @@ pub async fn serve(args: ServeArgs) -> i32 {
         print!("{}", bugs::listing());
         return exit::OK;
     }
+    if args.list_shapes {
+        print!("{}", crate::serve::shape::listing());
+        return exit::OK;
+    }
+    let shapes = match crate::serve::shape::parse(&args.shapes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let parsed: Result<Vec<Bug>, String> = args.bugs.iter().map(|b| b.parse()).collect();
     let bugs = match parsed {
         Ok(b) => Bugs::of(b),
@@ -213,6 +231,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
     };
     let config = ServerConfig {
         bugs,
+        shapes,
         token,
         basic,
         oauth_client,

@@ -219,12 +219,14 @@ pub(crate) mod tests {
                 ResourceType {
                     name: "User".into(),
                     endpoint: "/Users".into(),
+                    declared_endpoint: "/Users".into(),
                     schema: urn::USER.into(),
                     extensions: vec![(urn::ENTERPRISE_USER.into(), false)],
                 },
                 ResourceType {
                     name: "Group".into(),
                     endpoint: "/Groups".into(),
+                    declared_endpoint: "/Groups".into(),
                     schema: urn::GROUP.into(),
                     extensions: vec![],
                 },

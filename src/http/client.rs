@@ -114,6 +114,21 @@ impl HttpError {
     }
 }
 
+/// The path of `target` under the base path: `Users`, `/Users` and a
+/// path-absolute `/scim/v2/Users` (one that already starts with the base
+/// path, as servers write in `Location`, `meta.location` and ResourceType
+/// endpoints) all name `/scim/v2/Users` under the base path `/scim/v2`.
+pub fn join_path(base_path: &str, target: &str) -> String {
+    let base = base_path.trim_end_matches('/');
+    if !base.is_empty() && target.starts_with(base) {
+        let rest = &target[base.len()..];
+        if rest.is_empty() || rest.starts_with('/') {
+            return target.to_string();
+        }
+    }
+    format!("{base}/{}", target.trim_start_matches('/'))
+}
+
 /// The client. Cheap to share by reference across tasks.
 pub struct Client {
     inner: reqwest::Client,
@@ -180,12 +195,7 @@ impl Client {
             url
         } else {
             let mut url = base.clone();
-            let path = format!(
-                "{}/{}",
-                base.path().trim_end_matches('/'),
-                target.trim_start_matches('/')
-            );
-            url.set_path(&path);
+            url.set_path(&join_path(base.path(), target));
             url.set_query(None);
             url
         };
@@ -484,6 +494,17 @@ mod tests {
             c.url_for("http://evil.example/Users", &[]),
             Err(HttpError::OtherOrigin(_))
         ));
+        // Every legal form of an endpoint or Location names the same resource.
+        for form in ["Users/1", "/Users/1", "/scim/v2/Users/1"] {
+            assert_eq!(c.url_for(form, &[]).unwrap().path(), "/scim/v2/Users/1");
+        }
+        // A path that only begins with the base path's text is under it.
+        assert_eq!(
+            c.url_for("/scim/v2x/Users", &[]).unwrap().path(),
+            "/scim/v2/scim/v2x/Users"
+        );
+        assert_eq!(join_path("/", "/Users"), "/Users");
+        assert_eq!(join_path("", "Users"), "/Users");
     }
 
     #[tokio::test]

@@ -702,6 +702,7 @@ mod tests {
             resource_types: vec![ResourceType {
                 name: "User".into(),
                 endpoint: "/Users".into(),
+                declared_endpoint: "/Users".into(),
                 schema: crate::scim::urn::USER.into(),
                 extensions: vec![(crate::scim::urn::ENTERPRISE_USER.into(), false)],
             }],

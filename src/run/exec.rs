@@ -225,9 +225,8 @@ impl CaseRun<'_, '_> {
 
     /// A request target as a path relative to the base URL, without a trailing slash.
     pub(super) fn relative(&self, target: &str) -> String {
-        let base = self.ctx.client.base_url().as_str().trim_end_matches('/');
-        let path = target.strip_prefix(base).unwrap_or(target);
-        format!("/{}", path.trim_matches('/'))
+        crate::discover::resolve_endpoint(self.ctx.client.base_url(), target)
+            .unwrap_or_else(|_| target.to_string())
     }
 
     /// Notes creations and deletions of resources in the ledger.

@@ -38,6 +38,7 @@ bugs! {
     DiscoveryRequiresAuth = "discovery-requires-auth", "discovery", "/ServiceProviderConfig refuses requests without credentials";
     DanglingExtension = "resource-type-dangling-schema", "discovery", "the User resource type lists an extension schema that /Schemas does not serve";
     DiscoveryFilterApplied = "discovery-filter-applied", "discovery", "/Schemas and /ResourceTypes apply filter, startIndex and count";
+    EndpointAbsoluteUrl = "endpoint-absolute-url", "discovery", "ResourceType endpoints are absolute URLs instead of relative to the base URL";
     DiscoveryById404 = "discovery-by-id-404", "discovery", "GET /Schemas/{urn} and /ResourceTypes/{name} answer 404";
     SchemaTypeCapitalized = "schema-type-capitalized", "discovery", "/Schemas declares attribute types capitalised (\"String\")";
     CreateReturns200 = "create-returns-200", "crud", "POST answers 200 instead of 201 Created";

@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::bugs::Bug;
 use super::respond::{error, scim};
+use super::shape::Shape;
 use super::store::Kind;
 use super::{base_url, App};
 use crate::scim::urn;
@@ -34,13 +35,13 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
     let mut spc = json!({
         "schemas": [schema],
         "documentationUri": "https://example.invalid/scimitar",
-        "patch": {"supported": !app.bug(Bug::UnsupportedPatch400)},
+        "patch": {"supported": !app.bug(Bug::UnsupportedPatch400) && !app.shape(Shape::NoPatch)},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
-        "filter": {"supported": true, "maxResults": app.page_size()},
+        "filter": {"supported": app.filters_advertised(), "maxResults": app.page_size()},
         "pagination": super::paging::spc(&app),
         "changePassword": {"supported": false},
         "sort": {"supported": true},
-        "etag": {"supported": true},
+        "etag": {"supported": app.etags()},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",
@@ -77,8 +78,9 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
 }
 
 fn resource_type_json(app: &App, kind: Kind, base: &str) -> Value {
-    let mut extensions: Vec<Value> = kind
-        .extensions()
+    let mut extensions: Vec<Value> = app
+        .model()
+        .extensions(kind)
         .iter()
         .map(|u| json!({"schema": u, "required": false}))
         .collect();
@@ -90,7 +92,7 @@ fn resource_type_json(app: &App, kind: Kind, base: &str) -> Value {
         "id": kind.name(),
         "name": kind.name(),
         "description": format!("{} resources", kind.name()),
-        "endpoint": kind.endpoint(),
+        "endpoint": endpoint_form(app, kind, base),
         "schema": kind.schema(),
         "meta": {"resourceType": "ResourceType", "location": format!("{base}/ResourceTypes/{}", kind.name())}
     });
@@ -103,9 +105,24 @@ fn resource_type_json(app: &App, kind: Kind, base: &str) -> Value {
     rt
 }
 
+/// A resource type's endpoint in the form the server's shape writes it:
+/// relative to the base URL by default (RFC 7643 §6, "e.g., \"Users\""),
+/// path-absolute, or an absolute URL.
+fn endpoint_form(app: &App, kind: Kind, base: &str) -> String {
+    if app.shape(Shape::AbsoluteEndpoints) || app.bug(Bug::EndpointAbsoluteUrl) {
+        format!("{base}{}", kind.endpoint())
+    } else if app.shape(Shape::PathAbsoluteEndpoints) {
+        format!("{}{}", super::BASE_PATH, kind.endpoint())
+    } else {
+        kind.endpoint().to_string()
+    }
+}
+
 fn schema_json(app: &App, base: &str) -> Vec<Value> {
-    super::store::schema_json()
-        .into_iter()
+    app.model()
+        .schema_json()
+        .iter()
+        .cloned()
         .map(|mut s| {
             let id = s["id"].as_str().unwrap_or_default().to_string();
             s["meta"] =

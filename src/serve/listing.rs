@@ -18,7 +18,7 @@ use super::project::{project, shape};
 use super::query;
 use super::resources::parse_body;
 use super::respond::{error, scim};
-use super::store::{render, schemas_of, Kind};
+use super::store::{render, Kind};
 use super::{base_url, App};
 use crate::scim::filter::Evaluator;
 use crate::scim::urn;
@@ -122,7 +122,7 @@ pub(super) async fn search(
 
 /// Evaluators for filtering and sorting, bent by the case-sensitivity bugs.
 fn schemas_for(app: &App, bug: Bug) -> Vec<Schema> {
-    let schemas = super::store::schemas();
+    let schemas = app.model().schemas().to_vec();
     if app.bug(bug) {
         schemas.iter().map(query::case_exact).collect()
     } else {
@@ -130,14 +130,14 @@ fn schemas_for(app: &App, bug: Bug) -> Vec<Schema> {
     }
 }
 
-fn evaluator(schemas: &[Schema], kind: Kind) -> Evaluator<'_> {
+fn evaluator<'s>(app: &App, schemas: &'s [Schema], kind: Kind) -> Evaluator<'s> {
     let core = schemas
         .iter()
         .find(|s| s.id == kind.schema())
         .expect("core schema");
     let extensions = schemas
         .iter()
-        .filter(|s| kind.extensions().contains(&s.id.as_str()))
+        .filter(|s| app.model().extensions(kind).contains(&s.id.as_str()))
         .collect();
     Evaluator::new(core, extensions)
 }
@@ -163,12 +163,20 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
     } else {
         q
     };
+    if !app.filters() && q.filter.is_some() {
+        return error(
+            app,
+            StatusCode::NOT_IMPLEMENTED,
+            None,
+            "filtering is not supported",
+        );
+    }
     let base = base_url(headers);
     let (fs, ss) = (
         schemas_for(app, Bug::FilterCaseSensitive),
         schemas_for(app, Bug::SortCaseSensitive),
     );
-    let (filter_ev, sort_ev) = (evaluator(&fs, kind), evaluator(&ss, kind));
+    let (filter_ev, sort_ev) = (evaluator(app, &fs, kind), evaluator(app, &ss, kind));
     let all: Vec<Value> = {
         let store = app.store();
         store
@@ -182,6 +190,7 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
                     &base,
                     !app.bug(Bug::MetaIncomplete),
                     app.bug(Bug::PasswordReturned),
+                    app.etags(),
                 )
             })
             .collect()
@@ -199,7 +208,7 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
         }
     };
     let total = selected.len();
-    let declared = schemas_of(kind);
+    let declared = app.model().schemas_of(kind);
     let plan = match super::paging::plan(app, q, total) {
         Ok(p) => p,
         Err((status, scim_type, detail)) => {

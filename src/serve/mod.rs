@@ -16,6 +16,7 @@ mod resources;
 mod respond;
 mod robustness;
 mod rules;
+pub mod shape;
 mod store;
 mod validate;
 
@@ -31,6 +32,7 @@ use tokio::sync::oneshot;
 
 pub use bugs::{Bug, Bugs};
 pub use events::{EventsConfig, PushTarget, ReceiverConfig};
+pub use shape::{Shape, Shapes};
 use store::Store;
 
 /// The path under which the SCIM API is served.
@@ -40,6 +42,9 @@ pub const BASE_PATH: &str = "/scim/v2";
 #[derive(Clone, Debug, Default)]
 pub struct ServerConfig {
     pub bugs: Bugs,
+    /// The legal shape the server takes (fewer attributes, other endpoint
+    /// forms, optional features off).
+    pub shapes: Shapes,
     /// The bearer token every non-discovery request must carry; none means open.
     pub token: Option<String>,
     /// HTTP basic credentials accepted besides the token.
@@ -70,6 +75,7 @@ pub struct App {
 
 struct AppInner {
     config: ServerConfig,
+    model: shape::Model,
     store: Mutex<Store>,
     events: Option<events::Events>,
 }
@@ -84,6 +90,7 @@ impl App {
             .map(|e| events::Events::new(e, &config.bugs));
         App {
             inner: Arc::new(AppInner {
+                model: shape::Model::new(&config.shapes),
                 config,
                 store: Mutex::new(Store::default()),
                 events,
@@ -101,12 +108,16 @@ impl App {
     }
 
     pub fn pagination(&self) -> paging::Pagination {
-        self.inner.config.pagination
+        if self.shape(Shape::CursorOnly) {
+            paging::Pagination::Cursor
+        } else {
+            self.inner.config.pagination
+        }
     }
 
     /// The method a request naming none gets.
     pub fn default_pagination(&self) -> paging::Method {
-        match self.inner.config.pagination {
+        match self.pagination() {
             paging::Pagination::Index => paging::Method::Index,
             paging::Pagination::Cursor => paging::Method::Cursor,
             paging::Pagination::Both => self.inner.config.default_pagination,
@@ -128,6 +139,30 @@ impl App {
 
     pub fn bug(&self, bug: Bug) -> bool {
         self.inner.config.bugs.has(bug)
+    }
+
+    pub fn shape(&self, shape: Shape) -> bool {
+        self.inner.config.shapes.has(shape)
+    }
+
+    /// Whether filters work (RFC 7644 §3.4.2.2).
+    pub fn filters(&self) -> bool {
+        !self.shape(Shape::FilterRefused)
+    }
+
+    /// What /ServiceProviderConfig says of filters.
+    pub fn filters_advertised(&self) -> bool {
+        self.filters() && !self.shape(Shape::FilterUnderAdvertised)
+    }
+
+    /// Whether the server supports ETags (RFC 7644 §3.14).
+    pub fn etags(&self) -> bool {
+        !self.shape(Shape::NoEtag)
+    }
+
+    /// What the server declares: schemas and extensions.
+    pub fn model(&self) -> &shape::Model {
+        &self.inner.model
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {

@@ -20,7 +20,7 @@ use super::resources::{
 };
 use super::respond::error;
 use super::rules::conflict;
-use super::store::{schemas_of, Kind};
+use super::store::Kind;
 use super::{base_url, App};
 use crate::scim::patch::{parse_request, Applier, OpKind, Operation, PatchError};
 use crate::scim::path::PatchPath;
@@ -39,6 +39,14 @@ pub async fn patch(
     body: Bytes,
     kind: Kind,
 ) -> Response {
+    if app.shape(super::Shape::NoPatch) {
+        return error(
+            &app,
+            StatusCode::NOT_IMPLEMENTED,
+            None,
+            "PATCH is not supported",
+        );
+    }
     if app.bug(Bug::UnsupportedPatch400) {
         return error(
             &app,
@@ -261,7 +269,7 @@ fn has_bool_string(v: Option<&Value>) -> bool {
 /// The schemas the applier sees: the real ones, or ones with a
 /// characteristic a bug ignores.
 fn bent_schemas(app: &App, kind: Kind) -> Vec<Schema> {
-    let mut schemas = schemas_of(kind);
+    let mut schemas = app.model().schemas_of(kind);
     for s in &mut schemas {
         for a in &mut s.attributes {
             bend_attribute(app, a);

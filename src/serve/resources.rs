@@ -68,7 +68,7 @@ pub fn unsupported_routes() -> Router<App> {
             if what == "bulk" && s.0.bug(Bug::UnsupportedBulk404) {
                 return error(&s.0, StatusCode::NOT_FOUND, None, "no such endpoint");
             }
-            if what == "/Me" && s.0.bug(Bug::MeNotFound) {
+            if what == "/Me" && (s.0.bug(Bug::MeNotFound) || s.0.shape(super::Shape::NoMe)) {
                 return error(&s.0, StatusCode::NOT_FOUND, None, "no such resource");
             }
             error(
@@ -151,8 +151,10 @@ pub(super) fn prepare(
         references: !app.bug(Bug::ReferenceUnchecked),
         canonical_first_only: app.bug(Bug::CanonicalValuesStale),
     };
-    let mut input = validate::input(kind, body, &super::store::schemas(), strict)
-        .map_err(|r| reject(app, r))?;
+    let mut input = validate::input(kind, body, app.model(), strict).map_err(|r| reject(app, r))?;
+    if let Some(r) = super::shape::refusal(app, kind, &input.attrs) {
+        return Err(reject(app, r));
+    }
     let attrs = input.attrs.as_object_mut().expect("object");
     if let Some(members) = attrs.get("members").and_then(Value::as_array) {
         for m in members {
@@ -171,7 +173,7 @@ pub(super) fn prepare(
         }
     }
     if app.bug(Bug::CaseExactFolded) {
-        fold_case_exact(attrs, kind);
+        fold_case_exact(app, attrs, kind);
     }
     if app.bug(Bug::AttributesDropped) {
         let keep = ["schemas", kind.name_attribute(), "members", "externalId"];
@@ -215,7 +217,7 @@ pub(super) fn resource_response(
         entry.etag()
     };
     let mut resp = scim(app, status, &body);
-    if !app.bug(Bug::NoEtagHeader) {
+    if !app.bug(Bug::NoEtagHeader) && app.etags() {
         resp = with_header(resp, header::ETAG, &etag);
     }
     with_header(
@@ -248,12 +250,13 @@ fn body_of(
         base,
         !app.bug(Bug::MetaIncomplete),
         app.bug(Bug::PasswordReturned),
+        app.etags(),
     );
     let asked = q.and_then(|q| q.get("attributes"));
     let body = shape(
         app,
         body,
-        &super::store::schemas_of(entry.kind),
+        &app.model().schemas_of(entry.kind),
         asked,
         written,
     );
@@ -374,7 +377,7 @@ pub(super) fn precondition_failed(
     headers: &HeaderMap,
     entry: &Entry,
 ) -> Option<Response> {
-    if app.bug(Bug::IfMatchIgnored) {
+    if app.bug(Bug::IfMatchIgnored) || !app.etags() {
         return None;
     }
     let want = headers.get(header::IF_MATCH)?.to_str().ok()?;
@@ -405,7 +408,7 @@ async fn read(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == entry.etag()));
-    if unchanged && !app.bug(Bug::IfNoneMatchIgnored) {
+    if unchanged && !app.bug(Bug::IfNoneMatchIgnored) && app.etags() {
         return with_header(
             StatusCode::NOT_MODIFIED.into_response(),
             header::ETAG,
@@ -413,7 +416,7 @@ async fn read(
         );
     }
     if app.bug(Bug::ReadReturnsList) {
-        let body = render(&store, entry, &base, true, false);
+        let body = render(&store, entry, &base, true, false, app.etags());
         return scim(
             &app,
             StatusCode::OK,

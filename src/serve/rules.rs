@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::bugs::Bug;
 use super::respond::error;
-use super::store::{schemas_of, Kind, Store};
+use super::store::{Kind, Store};
 use super::App;
 use crate::scim::Schema;
 
@@ -22,7 +22,16 @@ pub(super) fn conflict(
     attrs: &Value,
     except: Option<&str>,
 ) -> Option<Response> {
-    for schema in schemas_of(kind) {
+    if let Some(taken) = super::shape::email_taken(app, store, kind, attrs, except) {
+        let detail = format!("the e-mail address {taken} is already in use");
+        return Some(error(
+            app,
+            StatusCode::CONFLICT,
+            Some("uniqueness"),
+            &detail,
+        ));
+    }
+    for schema in app.model().schemas_of(kind) {
         let core = schema.id == kind.schema();
         if (core && app.bug(Bug::UniquenessNotEnforced))
             || (!core && app.bug(Bug::CustomUniquenessIgnored))
@@ -66,8 +75,8 @@ pub(super) fn conflict(
 }
 
 /// Lower-cases caseExact strings (the case-exact-folded bug).
-pub(super) fn fold_case_exact(attrs: &mut serde_json::Map<String, Value>, kind: Kind) {
-    for schema in schemas_of(kind) {
+pub(super) fn fold_case_exact(app: &App, attrs: &mut serde_json::Map<String, Value>, kind: Kind) {
+    for schema in app.model().schemas_of(kind) {
         let core = schema.id == kind.schema();
         let holder = if core {
             Some(&mut *attrs)
@@ -105,7 +114,7 @@ pub(super) fn check_immutable(
     old: &Value,
     new: &mut Value,
 ) -> Option<Response> {
-    for schema in schemas_of(kind) {
+    for schema in app.model().schemas_of(kind) {
         for a in schema
             .attributes
             .iter()

@@ -11,27 +11,12 @@ use crate::scim::urn;
 pub const BADGE: &str = "urn:scimitar:params:scim:schemas:extension:badge:2.0:User";
 const BADGE_JSON: &str = include_str!("test_extension.json");
 
-/// Every schema the server declares, as JSON: RFC 7643's and its own.
+/// Every schema the full server declares, as JSON: RFC 7643's and its own
+/// (a [`super::shape::Model`] narrows them).
 pub fn schema_json() -> Vec<serde_json::Value> {
     let mut all = crate::scim::schema::core_schema_json();
     all.push(serde_json::from_str(BADGE_JSON).expect("the badge extension is JSON"));
     all
-}
-
-/// Every schema the server declares.
-pub fn schemas() -> Vec<crate::scim::Schema> {
-    schema_json()
-        .iter()
-        .map(|s| crate::scim::Schema::from_json(s).expect("server schemas follow RFC 7643 §7"))
-        .collect()
-}
-
-/// The schemas of a resource type: its core schema and its extensions.
-pub fn schemas_of(kind: Kind) -> Vec<crate::scim::Schema> {
-    schemas()
-        .into_iter()
-        .filter(|s| s.id == kind.schema() || kind.extensions().contains(&s.id.as_str()))
-        .collect()
 }
 
 /// The resource types the reference server serves.
@@ -68,13 +53,6 @@ impl Kind {
         match self {
             Kind::User => "userName",
             Kind::Group => "displayName",
-        }
-    }
-
-    pub fn extensions(self) -> &'static [&'static str] {
-        match self {
-            Kind::User => &[urn::ENTERPRISE_USER, BADGE],
-            Kind::Group => &[],
         }
     }
 }
@@ -151,6 +129,7 @@ pub fn render(
     base: &str,
     meta_complete: bool,
     with_password: bool,
+    versioned: bool,
 ) -> Value {
     let mut body = entry.attrs.clone();
     let obj = body
@@ -196,10 +175,13 @@ pub fn render(
         "location": entry.location(base),
         "version": entry.etag(),
     });
+    let m = meta.as_object_mut().expect("meta is an object");
     if !meta_complete {
-        let m = meta.as_object_mut().expect("meta is an object");
         m.remove("resourceType");
         m.remove("lastModified");
+    }
+    if !versioned {
+        m.remove("version");
     }
     obj.insert("meta".into(), meta);
     body

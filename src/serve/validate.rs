@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value};
 
+use super::shape::Model;
 use super::store::Kind;
 use crate::scim::schema::is_uri_reference;
-use crate::scim::{AttrType, Attribute, Mutability, Schema};
+use crate::scim::{AttrType, Attribute, Mutability};
 
 /// A rejected body: (status, scimType, detail).
 pub type Rejection = (u16, &'static str, String);
@@ -138,9 +139,10 @@ fn check_object(
 pub fn input(
     kind: Kind,
     body: &Value,
-    schemas: &[Schema],
+    model: &Model,
     strict: Strictness,
 ) -> Result<Input, Rejection> {
+    let schemas = model.schemas();
     let Some(obj) = body.as_object() else {
         return Err((
             400,
@@ -191,7 +193,7 @@ pub fn input(
         return Err((400, "invalidValue", format!("{name} is required")));
     }
     let mut schemas_out = vec![Value::String(kind.schema().into())];
-    for urn in kind.extensions() {
+    for urn in model.extensions(kind) {
         if let Some(ext) = obj.get(*urn) {
             let schema = schemas
                 .iter()
@@ -218,13 +220,13 @@ pub fn input(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scim::schema::core_schemas;
     use crate::scim::urn;
+    use crate::serve::shape::{Model, Shapes};
     use serde_json::json;
 
     #[test]
     fn accepts_valid_and_rejects_wrong_types() {
-        let schemas = core_schemas();
+        let schemas = Model::new(&Shapes::default());
         let ok = input(Kind::User, &json!({
             "schemas": [urn::USER, urn::ENTERPRISE_USER],
             "id": "mine", "userName": "a", "active": true, "password": "pw", "groups": [{"value": "x"}],
