@@ -123,6 +123,7 @@ pub fn unmet(caps: &Capabilities, case: &Case) -> Option<String> {
         .map(String::as_str)
         .chain(case.fixture_types())
         .find_map(|r| caps.meets(r).err())
+        .or_else(|| super::declared::undeclared(caps, case))
 }
 
 impl CaseRun<'_, '_> {

@@ -3,6 +3,7 @@
 //! deleted at the end, also after an interrupt.
 
 mod asynchronous;
+pub mod declared;
 pub mod derive;
 mod events;
 pub mod exec;

@@ -50,6 +50,7 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
         let body = vars
             .render(&fixture.body)
             .map_err(|e| format!("`{name}`: {e}"))?;
+        let body = super::declared::narrow(ctx.caps, &fixture.resource_type, &body);
         let req = Request {
             method: "POST".into(),
             target: rt.endpoint.clone(),

@@ -68,6 +68,13 @@ fn is_suite_file(path: &str) -> bool {
     path.ends_with(".yaml") || path.ends_with(".yml")
 }
 
+/// Loads one suite file's text (for tests and tools).
+pub fn load_str(name: &str, text: &str, known_checks: &[&str]) -> Result<Vec<Case>, SourceError> {
+    let mut loader = Loader::new(known_checks);
+    loader.add(name, text)?;
+    Ok(loader.cases)
+}
+
 /// Loads every `*.yaml` file below each directory (or the files themselves).
 pub fn load_paths(
     paths: &[impl AsRef<Path>],

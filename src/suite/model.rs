@@ -40,6 +40,10 @@ pub struct Case {
     pub profile: Option<String>,
     #[serde(default)]
     pub unreachable_by_bugs: Option<String>,
+    /// The case sends attributes the server may not declare on purpose (it
+    /// checks how they are refused or ignored), so it runs anyway.
+    #[serde(default)]
+    pub sends_undeclared: bool,
     #[serde(default)]
     pub vars: IndexMap<String, Value>,
     #[serde(default)]

@@ -1,0 +1,483 @@
+//! What a case sends, against what the server declares: a case whose
+//! bodies, PATCH paths, filters or sort keys name an attribute, a
+//! sub-attribute or an extension that /Schemas and /ResourceTypes do not
+//! declare cannot judge the server (RFC 7644 §3.3 lets it ignore what it
+//! does not know), so it is skipped with the reason. Population bodies are
+//! narrowed to what is declared instead, since many cases share them.
+
+use serde_json::{Map, Value};
+
+use crate::discover::{Capabilities, ResourceType};
+use crate::scim::filter::{self, AttrPath, Filter};
+use crate::scim::{AttrType, Attribute, Schema};
+use crate::suite::{Case, Step};
+
+/// Attributes every resource has (RFC 7643 §3.1) or every body may carry.
+const COMMON: &[&str] = &["schemas", "id", "externalId", "meta"];
+
+/// Why the case needs what the server does not declare, if it does.
+pub fn undeclared(caps: &Capabilities, case: &Case) -> Option<String> {
+    if case.sends_undeclared {
+        return None;
+    }
+    let mut need = Need::default();
+    for fixture in case.fixtures.values() {
+        need.resource(caps, &fixture.resource_type, &fixture.body);
+    }
+    for step in &case.steps {
+        match step {
+            Step::Http(h) => {
+                let rt = endpoint_type(&h.path);
+                if let (Some(rt), Some(body)) = (rt, &h.body) {
+                    match h.method.as_str() {
+                        "POST" | "PUT" if !h.path.contains(".search") => {
+                            need.resource(caps, rt, body)
+                        }
+                        "PATCH" => need.patch(caps, rt, &body["Operations"]),
+                        _ => {}
+                    }
+                }
+                if let Some(rt) = rt {
+                    for (k, v) in &h.query {
+                        if let Some(text) = v.as_str() {
+                            need.query_parameter(caps, rt, k, text);
+                        }
+                    }
+                }
+            }
+            Step::Patch(p) => need.patch(caps, &p.patch, &p.operations),
+            Step::Query(q) => {
+                if let Some(f) = &q.filter {
+                    need.filter(caps, &q.query, f);
+                }
+                if let Some(s) = &q.sort_by {
+                    need.paths(caps, &q.query, s);
+                }
+                if let Some(change) = &q.change_after_first_page {
+                    need.resource(caps, &q.query, &change.create);
+                }
+            }
+            Step::Async(a) => {
+                if let (Some(rt), Some(body)) = (endpoint_type(&a.path), &a.body) {
+                    match a.method.as_str() {
+                        "PATCH" => need.patch(caps, rt, &body["Operations"]),
+                        _ => need.resource(caps, rt, body),
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    need.missing.first().map(|m| {
+        let more = match need.missing.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        format!("the case needs {m}, which the server does not declare{more}")
+    })
+}
+
+/// Keeps of a population body only what the server declares (values of
+/// undeclared attributes, sub-attributes and extensions are dropped).
+pub fn narrow(caps: &Capabilities, resource_type: &str, body: &Value) -> Value {
+    let Some((rt, core)) = schemas_for(caps, resource_type) else {
+        return body.clone();
+    };
+    let Some(obj) = body.as_object() else {
+        return body.clone();
+    };
+    let mut out = Map::new();
+    for (k, v) in obj {
+        if k == "schemas" {
+            let kept: Vec<Value> = v
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|u| u.as_str().is_some_and(|u| declares_schema(rt, u)))
+                .cloned()
+                .collect();
+            out.insert(k.clone(), Value::Array(kept));
+        } else if COMMON.contains(&k.as_str()) {
+            out.insert(k.clone(), v.clone());
+        } else if is_urn(k) {
+            if !declares_schema(rt, k) {
+                continue;
+            }
+            match caps.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(k)) {
+                Some(ext) => {
+                    let kept = narrow_object(&ext.attributes, v);
+                    out.insert(k.clone(), kept);
+                }
+                None => {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        } else if let Some(attr) = core.attribute(k) {
+            out.insert(k.clone(), narrow_value(attr, v));
+        }
+    }
+    Value::Object(out)
+}
+
+fn narrow_object(defs: &[Attribute], v: &Value) -> Value {
+    let Some(obj) = v.as_object() else {
+        return v.clone();
+    };
+    Value::Object(
+        obj.iter()
+            .filter_map(|(k, v)| {
+                let a = defs.iter().find(|a| a.name.eq_ignore_ascii_case(k))?;
+                Some((k.clone(), narrow_value(a, v)))
+            })
+            .collect(),
+    )
+}
+
+fn narrow_value(attr: &Attribute, v: &Value) -> Value {
+    if attr.kind != AttrType::Complex {
+        return v.clone();
+    }
+    match v {
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|i| narrow_object(&attr.sub_attributes, i))
+                .collect(),
+        ),
+        other => narrow_object(&attr.sub_attributes, other),
+    }
+}
+
+/// The resource type a templated path addresses (`{{endpoint/User}}/...`).
+fn endpoint_type(path: &str) -> Option<&str> {
+    let rest = path.trim().strip_prefix("{{endpoint/")?;
+    rest.split_once("}}").map(|(name, _)| name.trim())
+}
+
+fn is_urn(key: &str) -> bool {
+    key.len() > 4 && key[..4].eq_ignore_ascii_case("urn:")
+}
+
+fn declares_schema(rt: &ResourceType, urn: &str) -> bool {
+    rt.schema.eq_ignore_ascii_case(urn)
+        || rt
+            .extensions
+            .iter()
+            .any(|(e, _)| e.eq_ignore_ascii_case(urn))
+}
+
+/// The resource type and its core schema, when /Schemas describes it
+/// (without a description nothing can be judged, and nothing is refused).
+fn schemas_for<'c>(caps: &'c Capabilities, name: &str) -> Option<(&'c ResourceType, &'c Schema)> {
+    let rt = caps.resource_type(name)?;
+    let core = caps.schemas.iter().find(|s| s.id == rt.schema)?;
+    Some((rt, core))
+}
+
+/// Templates replaced by a plain word, so that a templated filter parses.
+fn untemplated(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        match rest[start..].find("}}") {
+            Some(end) => {
+                out.push('x');
+                rest = &rest[start + end + 2..];
+            }
+            None => {
+                rest = &rest[start..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What a case needs and the server lacks, in the order found.
+#[derive(Default)]
+struct Need {
+    missing: Vec<String>,
+}
+
+impl Need {
+    fn lack(&mut self, what: String) {
+        if !self.missing.contains(&what) {
+            self.missing.push(what);
+        }
+    }
+
+    /// A resource body (create, replace, or PATCH value without a path).
+    fn resource(&mut self, caps: &Capabilities, rt_name: &str, body: &Value) {
+        let Some((rt, core)) = schemas_for(caps, rt_name) else {
+            return;
+        };
+        let Some(obj) = body.as_object() else {
+            return;
+        };
+        for (k, v) in obj {
+            if k == "schemas" {
+                for urn in v.as_array().into_iter().flatten().filter_map(Value::as_str) {
+                    if !declares_schema(rt, urn) && !urn.contains("{{") {
+                        self.lack(format!("the {rt_name} extension {urn}"));
+                    }
+                }
+            } else if COMMON.contains(&k.as_str()) || k.contains("{{") {
+            } else if is_urn(k) {
+                self.extension(caps, rt, rt_name, k, v);
+            } else {
+                match core.attribute(k) {
+                    Some(attr) => self.value(rt_name, k, attr, v),
+                    None => self.lack(format!("the {rt_name} attribute `{k}`")),
+                }
+            }
+        }
+    }
+
+    fn extension(
+        &mut self,
+        caps: &Capabilities,
+        rt: &ResourceType,
+        rt_name: &str,
+        urn: &str,
+        v: &Value,
+    ) {
+        if !declares_schema(rt, urn) {
+            self.lack(format!("the {rt_name} extension {urn}"));
+            return;
+        }
+        let Some(ext) = caps.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(urn)) else {
+            return;
+        };
+        for (k, v) in v.as_object().into_iter().flatten() {
+            match ext.attribute(k) {
+                Some(attr) => self.value(rt_name, &format!("{urn}:{k}"), attr, v),
+                None => self.lack(format!("the {rt_name} attribute `{urn}:{k}`")),
+            }
+        }
+    }
+
+    /// Sub-attributes named in a complex value.
+    fn value(&mut self, rt_name: &str, path: &str, attr: &Attribute, v: &Value) {
+        if attr.kind != AttrType::Complex {
+            return;
+        }
+        let items: Vec<&Value> = match v {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
+        };
+        for item in items {
+            for k in item.as_object().into_iter().flatten().map(|(k, _)| k) {
+                if attr.sub_attribute(k).is_none() {
+                    self.lack(format!("the {rt_name} attribute `{path}.{k}`"));
+                }
+            }
+        }
+    }
+
+    /// An attribute path of a filter, PATCH path or sort key.
+    fn attr_path(&mut self, caps: &Capabilities, rt_name: &str, p: &AttrPath) {
+        let Some((rt, core)) = schemas_for(caps, rt_name) else {
+            return;
+        };
+        let schema = match &p.urn {
+            None => Some(core),
+            Some(urn) if urn.eq_ignore_ascii_case(&rt.schema) => Some(core),
+            Some(urn) => {
+                if !declares_schema(rt, urn) {
+                    self.lack(format!("the {rt_name} extension {urn}"));
+                    return;
+                }
+                caps.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(urn))
+            }
+        };
+        let Some(schema) = schema else { return };
+        if COMMON.contains(&p.name.as_str()) {
+            return;
+        }
+        let full = match &p.sub {
+            Some(sub) => format!("{}.{sub}", p.name),
+            None => p.name.clone(),
+        };
+        if schema.attribute(&full).is_none() {
+            let shown = match &p.urn {
+                Some(urn) => format!("{urn}:{full}"),
+                None => full,
+            };
+            self.lack(format!("the {rt_name} attribute `{shown}`"));
+        }
+    }
+
+    fn filter(&mut self, caps: &Capabilities, rt_name: &str, text: &str) {
+        if let Ok(f) = filter::parse(&untemplated(text)) {
+            self.filter_ast(caps, rt_name, &f, None);
+        }
+    }
+
+    fn filter_ast(
+        &mut self,
+        caps: &Capabilities,
+        rt_name: &str,
+        f: &Filter,
+        within: Option<&AttrPath>,
+    ) {
+        let qualify = |p: &AttrPath| match within {
+            // Inside `emails[type eq "work"]`, `type` is `emails.type`.
+            Some(outer) => AttrPath::new(outer.urn.as_deref(), &outer.name, Some(&p.name)),
+            None => p.clone(),
+        };
+        match f {
+            Filter::Present(p) | Filter::Compare(p, _, _) => {
+                self.attr_path(caps, rt_name, &qualify(p))
+            }
+            Filter::ValuePath(p, inner) => {
+                self.attr_path(caps, rt_name, p);
+                self.filter_ast(caps, rt_name, inner, Some(p));
+            }
+            Filter::Not(a) => self.filter_ast(caps, rt_name, a, within),
+            Filter::And(a, b) | Filter::Or(a, b) => {
+                self.filter_ast(caps, rt_name, a, within);
+                self.filter_ast(caps, rt_name, b, within);
+            }
+        }
+    }
+
+    /// Comma-separated attribute paths (`attributes`, `sortBy`).
+    fn paths(&mut self, caps: &Capabilities, rt_name: &str, text: &str) {
+        for part in untemplated(text)
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            if let Ok(p) = filter::parse_attr_path(part, 0) {
+                self.attr_path(caps, rt_name, &p);
+            }
+        }
+    }
+
+    fn query_parameter(&mut self, caps: &Capabilities, rt_name: &str, name: &str, text: &str) {
+        match name {
+            "filter" => self.filter(caps, rt_name, text),
+            "attributes" | "excludedAttributes" | "sortBy" => self.paths(caps, rt_name, text),
+            _ => {}
+        }
+    }
+
+    /// A PatchOp's `Operations`: paths, and the attributes of values.
+    fn patch(&mut self, caps: &Capabilities, rt_name: &str, ops: &Value) {
+        let Some((_, core)) = schemas_for(caps, rt_name) else {
+            return;
+        };
+        for op in ops.as_array().into_iter().flatten() {
+            match op["path"].as_str() {
+                None => self.resource(caps, rt_name, &op["value"]),
+                Some(path) => {
+                    let Ok(p) = crate::scim::path::parse(&untemplated(path)) else {
+                        continue;
+                    };
+                    self.attr_path(caps, rt_name, &p.attr);
+                    if let Some(f) = &p.filter {
+                        self.filter_ast(caps, rt_name, f, Some(&p.attr));
+                    }
+                    if let Some(sub) = &p.sub {
+                        let a = AttrPath::new(p.attr.urn.as_deref(), &p.attr.name, Some(sub));
+                        self.attr_path(caps, rt_name, &a);
+                    }
+                    if p.sub_attribute().is_none() && p.attr.urn.is_none() {
+                        if let Some(attr) = core.attribute(&p.attr.name) {
+                            self.value(rt_name, &p.attr.name, attr, &op["value"]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::urn;
+    use serde_json::json;
+
+    fn caps(user_attrs: &[&str]) -> Capabilities {
+        let mut user = crate::scim::schema::core_schemas()
+            .into_iter()
+            .find(|s| s.id == urn::USER)
+            .unwrap();
+        user.attributes
+            .retain(|a| user_attrs.contains(&a.name.as_str()));
+        for a in &mut user.attributes {
+            a.sub_attributes.retain(|s| s.name != "type");
+        }
+        Capabilities {
+            resource_types: vec![ResourceType {
+                name: "User".into(),
+                endpoint: "/Users".into(),
+                declared_endpoint: "Users".into(),
+                schema: urn::USER.into(),
+                extensions: vec![],
+            }],
+            schemas: vec![user],
+            ..Default::default()
+        }
+    }
+
+    fn case(yaml: &str) -> Case {
+        let text = format!(
+            "area: x\ncases:\n  - id: x.y\n    title: t\n    level: MUST\n    requirements: [R7644-3.3-07]\n{yaml}"
+        );
+        let file = crate::suite::load::load_str("x.yaml", &text, &[]).unwrap();
+        file.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn undeclared_attributes_of_bodies_paths_and_filters_are_named() {
+        let c = caps(&["userName", "name", "emails", "active"]);
+        let ok = case("    steps:\n      - method: POST\n        path: \"{{endpoint/User}}\"\n        body: {schemas: [urn:ietf:params:scim:schemas:core:2.0:User], userName: \"{{unique}}\", emails: [{value: a@b.c}], name: {givenName: A}}\n        expect: {status: 201}\n");
+        assert_eq!(undeclared(&c, &ok), None);
+        let display = case("    fixtures:\n      ann: {type: User, body: {userName: a, displayName: Ann}}\n    steps:\n      - method: GET\n        path: /x\n        expect: {status: 200}\n");
+        assert!(undeclared(&c, &display).unwrap().contains("`displayName`"));
+        let email_type = case("    steps:\n      - method: POST\n        path: \"{{endpoint/User}}\"\n        body: {userName: a, emails: [{value: a@b.c, type: work}]}\n        expect: {status: 201}\n");
+        assert!(undeclared(&c, &email_type)
+            .unwrap()
+            .contains("`emails.type`"));
+        let ext = case("    steps:\n      - method: POST\n        path: \"{{endpoint/User}}\"\n        body: {schemas: [urn:ietf:params:scim:schemas:extension:enterprise:2.0:User], userName: a}\n        expect: {status: 201}\n");
+        assert!(undeclared(&c, &ext)
+            .unwrap()
+            .contains("extension urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
+        let filter = case("    steps:\n      - method: GET\n        path: \"{{endpoint/User}}\"\n        query: {filter: 'userName sw \"{{run}}\" and emails[type eq \"work\"]'}\n        expect: {status: 200}\n");
+        assert!(undeclared(&c, &filter).unwrap().contains("`emails.type`"));
+        let patch = case("    fixtures:\n      ann: {type: User, body: {userName: a}}\n    steps:\n      - patch: User\n        target: ann\n        operations: [{op: replace, path: nickName, value: x}]\n        expect: ok\n");
+        assert!(undeclared(&c, &patch).unwrap().contains("`nickName`"));
+        let sort = case(
+            "    steps:\n      - query: User\n        sort_by: title\n        expect_members: []\n",
+        );
+        assert!(undeclared(&c, &sort).unwrap().contains("`title`"));
+    }
+
+    #[test]
+    fn a_case_may_send_undeclared_attributes_on_purpose() {
+        let c = caps(&["userName"]);
+        let deliberate = case("    sends_undeclared: true\n    steps:\n      - method: POST\n        path: \"{{endpoint/User}}\"\n        body: {userName: a, nope: 1}\n        expect: {status: 201}\n");
+        assert_eq!(undeclared(&c, &deliberate), None);
+    }
+
+    #[test]
+    fn populations_are_narrowed_to_the_declarations() {
+        let c = caps(&["userName", "emails"]);
+        let body = json!({
+            "schemas": [urn::USER, urn::ENTERPRISE_USER],
+            "userName": "a", "displayName": "A", "externalId": "e",
+            "emails": [{"value": "a@b.c", "type": "work"}],
+            urn::ENTERPRISE_USER: {"department": "x"}
+        });
+        assert_eq!(
+            narrow(&c, "User", &body),
+            json!({"schemas": [urn::USER], "userName": "a", "externalId": "e", "emails": [{"value": "a@b.c"}]})
+        );
+        // Without a description of the schema, the body goes as written.
+        assert_eq!(narrow(&Capabilities::default(), "User", &body), body);
+    }
+}
