@@ -426,7 +426,7 @@ mod tests {
 
     fn case(yaml: &str) -> Case {
         let text = format!(
-            "area: x\ncases:\n  - id: x.y\n    title: t\n    level: MUST\n    requirements: [R7644-3.3-07]\n{yaml}"
+            "area: x\ncases:\n  - id: x.y\n    title: a test case\n    level: MUST\n    requirements: [R7644-3.3-07]\n{yaml}"
         );
         let file = crate::suite::load::load_str("x.yaml", &text, &[]).unwrap();
         file.into_iter().next().unwrap()
