@@ -18,7 +18,7 @@ use crate::scim::{urn, Schema};
 pub fn start_user(with_enterprise: bool) -> Value {
     let mut u = json!({
         "schemas": [urn::USER],
-        "userName": "{{unique}}",
+        "userName": "{{unique}}@example.com",
         "nickName": "Annie",
         "title": "Engineer",
         "active": true,

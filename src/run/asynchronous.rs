@@ -26,13 +26,15 @@ impl CaseRun<'_, '_> {
             .ok_or_else(|| Stop::Skipped("the run receives no events".into()))?;
         let path = self.vars.render_text(&step.path).map_err(&errored)?;
         let body = match &step.body {
-            Some(b) => Some(
-                self.vars
-                    .render(b)
-                    .map_err(&errored)?
-                    .to_string()
-                    .into_bytes(),
-            ),
+            Some(b) => {
+                let mut body = self.vars.render(b).map_err(&errored)?;
+                if let Some(rt) = super::declared::endpoint_type(&step.path)
+                    .filter(|_| matches!(step.method.as_str(), "POST" | "PUT"))
+                {
+                    body = self.filled(rt, body);
+                }
+                Some(body.to_string().into_bytes())
+            }
             None => None,
         };
         let mut headers = vec![("Prefer".to_string(), "respond-async".to_string())];

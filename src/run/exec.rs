@@ -165,6 +165,7 @@ impl CaseRun<'_, '_> {
                 .vars
                 .render(&fixture.body)
                 .map_err(|e| Stop::Errored(format!("fixture `{name}`: {e}")))?;
+            let body = self.filled(&fixture.resource_type, body);
             let req = Request {
                 method: "POST".into(),
                 target: endpoint.clone(),
@@ -209,6 +210,16 @@ impl CaseRun<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// A create or replace body with the attributes the server declares
+    /// required filled in (unless the case sends its bodies exactly).
+    pub(super) fn filled(&self, resource_type: &str, body: Value) -> Value {
+        if self.case.exact_bodies {
+            return body;
+        }
+        let mut fresh = || fresh_token(self.ctx);
+        super::declared::fill_required(self.ctx.caps, resource_type, &body, &mut fresh)
     }
 
     /// Sends a request, records it, and keeps the ledger right.
@@ -315,13 +326,18 @@ impl CaseRun<'_, '_> {
             ));
         }
         let body = match (&step.body, &step.body_raw) {
-            (Some(b), _) => Some(
-                self.vars
-                    .render(b)
-                    .map_err(|e| render_err("body", e))?
-                    .to_string()
-                    .into_bytes(),
-            ),
+            (Some(b), _) => {
+                let mut body = self.vars.render(b).map_err(|e| render_err("body", e))?;
+                let resource = match step.method.as_str() {
+                    "POST" => !step.path.contains(".search") && !step.path.contains("}}/"),
+                    "PUT" => true,
+                    _ => false,
+                };
+                if let Some(rt) = super::declared::endpoint_type(&step.path).filter(|_| resource) {
+                    body = self.filled(rt, body);
+                }
+                Some(body.to_string().into_bytes())
+            }
             (None, Some(raw)) => Some(
                 self.vars
                     .render_text(raw)
@@ -519,6 +535,12 @@ pub async fn cleanup_targets(ctx: &Context<'_>, targets: Vec<String>) -> Option<
         }
     }
     (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// A run-unique token for a value the harness makes up.
+pub(super) fn fresh_token(ctx: &Context<'_>) -> String {
+    let n = ctx.counter.fetch_add(1, Ordering::Relaxed);
+    format!("{}-f{n}", ctx.run_token)
 }
 
 /// Splits `path?a=b&c` into the path and decoded query pairs.

@@ -51,6 +51,9 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
             .render(&fixture.body)
             .map_err(|e| format!("`{name}`: {e}"))?;
         let body = super::declared::narrow(ctx.caps, &fixture.resource_type, &body);
+        let mut fresh = || super::exec::fresh_token(ctx);
+        let body =
+            super::declared::fill_required(ctx.caps, &fixture.resource_type, &body, &mut fresh);
         let req = Request {
             method: "POST".into(),
             target: rt.endpoint.clone(),

@@ -51,6 +51,18 @@ impl<'a> Vars<'a> {
                 let n = self.counter.fetch_add(1, Ordering::Relaxed);
                 Value::String(format!("{}-{n}", self.run_token))
             }
+            // One token for the whole case (or population), drawn on first
+            // use: e-mail addresses that must be unique on the server but
+            // the same in every step of the case.
+            "mark" => match self.map.get("mark") {
+                Some(v) => v.clone(),
+                None => {
+                    let n = self.counter.fetch_add(1, Ordering::Relaxed);
+                    let v = Value::String(format!("{}-{n}", self.run_token));
+                    self.map.insert("mark".into(), v.clone());
+                    v
+                }
+            },
             "unique_int" => {
                 // A number no other run is likely to use: from the run token, plus a counter.
                 let base = self

@@ -44,6 +44,10 @@ pub struct Case {
     /// checks how they are refused or ignored), so it runs anyway.
     #[serde(default)]
     pub sends_undeclared: bool,
+    /// Bodies are sent exactly as written: required attributes the server
+    /// declares are not filled in (for cases about a missing one).
+    #[serde(default)]
+    pub exact_bodies: bool,
     #[serde(default)]
     pub vars: IndexMap<String, Value>,
     #[serde(default)]
