@@ -33,6 +33,27 @@ pub struct ResourceType {
     pub extensions: Vec<(String, bool)>,
 }
 
+/// What a probe of a feature the SPC says is unsupported found.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProbeVerdict {
+    /// The server refused it, as its SPC says (why).
+    Refused(String),
+    /// The server answered as if the request had not asked for it (how).
+    Ignored(String),
+    /// It works: the SPC under-advertises.
+    Works,
+    /// The probe could not tell (why).
+    Unknown(String),
+}
+
+/// One probe of an optional feature (see `run::probe`).
+#[derive(Clone, Debug)]
+pub struct Probe {
+    pub feature: String,
+    pub verdict: ProbeVerdict,
+    pub exchanges: Vec<Exchange>,
+}
+
 /// What the target says it supports.
 #[derive(Clone, Debug, Default)]
 pub struct Capabilities {
@@ -47,6 +68,8 @@ pub struct Capabilities {
     pub events: Option<crate::events::Delivery>,
     /// Problems met while reading the declarations (reported by discovery cases).
     pub problems: Vec<String>,
+    /// What probes of features the SPC says are unsupported found.
+    pub probes: Vec<Probe>,
     pub exchanges: Vec<Exchange>,
 }
 
@@ -396,6 +419,14 @@ impl Capabilities {
                 ),
             };
         }
+        if let Some(feature) = requirement.strip_prefix("probe:") {
+            return match self.probes.iter().find(|p| p.feature == feature) {
+                Some(_) => Ok(()),
+                None => Err(format!(
+                    "the server advertises `{feature}.supported` (or has no User type), so it was not probed"
+                )),
+            };
+        }
         if requirement == "credentials" {
             return if self.credentials {
                 Ok(())
@@ -427,12 +458,32 @@ impl Capabilities {
             };
         }
         if self.feature(requirement) {
-            Ok(())
-        } else {
-            Err(format!(
-                "the server does not advertise `{requirement}.supported`"
-            ))
+            return Ok(());
         }
+        let probed = match self.probes.iter().find(|p| p.feature == requirement) {
+            Some(Probe {
+                verdict: ProbeVerdict::Refused(why),
+                ..
+            }) => {
+                format!("; a probe confirmed it ({why})")
+            }
+            Some(Probe {
+                verdict: ProbeVerdict::Ignored(how),
+                ..
+            }) => {
+                format!("; a probe found it ignored ({how})")
+            }
+            Some(Probe {
+                verdict: ProbeVerdict::Unknown(why),
+                ..
+            }) => {
+                format!("; a probe could not tell ({why})")
+            }
+            _ => String::new(),
+        };
+        Err(format!(
+            "the server does not advertise `{requirement}.supported`{probed}"
+        ))
     }
 }
 

@@ -88,6 +88,49 @@ pub fn resource_type_endpoints_relative<'a>(
     .boxed()
 }
 
+/// The probe of a feature the SPC says is unsupported (`run::probe`), as
+/// findings: `under` for a feature that works (the SPC under-advertises),
+/// else for one that was ignored instead of refused.
+fn probe_findings(ctx: &CheckCtx<'_>, feature: &str, under: bool) -> Result<Vec<Finding>, String> {
+    use crate::discover::ProbeVerdict;
+    let probe = ctx
+        .caps
+        .probes
+        .iter()
+        .find(|p| p.feature == feature)
+        .ok_or_else(|| format!("{feature} was not probed"))?;
+    ctx.record(probe.exchanges.iter().cloned());
+    Ok(match (&probe.verdict, under) {
+        (ProbeVerdict::Unknown(why), _) => {
+            return Err(format!("the {feature} probe could not tell: {why}"))
+        }
+        (ProbeVerdict::Works, true) => vec![Finding::new(
+            format!("/ServiceProviderConfig {feature}.supported"),
+            format!("true, since the server applies a {feature}"),
+            "false",
+        )],
+        (ProbeVerdict::Ignored(how), false) => vec![Finding::new(
+            format!("a {feature} the SPC says is unsupported"),
+            "refused, or applied",
+            how.clone(),
+        )],
+        _ => vec![],
+    })
+}
+
+/// RFC 7643 §5: `filter.supported` false, yet filters work.
+pub fn spc_filter_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move { probe_findings(ctx, "filter", true) }.boxed()
+}
+
+/// RFC 7644 §3.4.2.2: a filter the server does not support is refused,
+/// never ignored (ignoring it returns resources that do not match).
+pub fn unadvertised_filter_not_ignored<'a>(
+    ctx: &'a CheckCtx<'a>,
+) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move { probe_findings(ctx, "filter", false) }.boxed()
+}
+
 /// RFC 7643 §2.1 attribute name ABNF, with `$ref` (used by RFC 7643 itself).
 fn valid_attr_name(name: &str) -> bool {
     if name == "$ref" {

@@ -64,6 +64,14 @@ impl<'a> CheckCtx<'a> {
         result.map_err(|e| format!("GET {path}: {e}"))
     }
 
+    /// Adds exchanges made elsewhere (a probe's) to the report.
+    pub fn record(&self, exchanges: impl IntoIterator<Item = Exchange>) {
+        self.exchanges
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(exchanges);
+    }
+
     pub fn into_exchanges(self) -> Vec<Exchange> {
         self.exchanges
             .into_inner()
@@ -84,6 +92,11 @@ pub fn registry() -> &'static [(&'static str, CheckFn)] {
         (
             "discovery.resource-type-endpoints-relative",
             discovery::resource_type_endpoints_relative,
+        ),
+        ("discovery.spc-filter-claim", discovery::spc_filter_claim),
+        (
+            "filter.unadvertised-not-ignored",
+            discovery::unadvertised_filter_not_ignored,
         ),
         (
             "discovery.schemas-well-formed",

@@ -77,6 +77,18 @@ pub fn undeclared(caps: &Capabilities, case: &Case) -> Option<String> {
     })
 }
 
+/// Why a case that narrows resource queries with a filter cannot run on a
+/// server without filtering (as its SPC says and the probe did not refute).
+pub fn filter_unsupported(caps: &Capabilities, case: &Case) -> Option<String> {
+    let filters = case.steps.iter().any(|s| match s {
+        Step::Http(h) => endpoint_type(&h.path).is_some() && h.query.contains_key("filter"),
+        Step::Query(q) => q.filter.is_some(),
+        _ => false,
+    });
+    let why = caps.meets("filter").err()?;
+    filters.then(|| format!("the case narrows its queries with a filter, and {why}"))
+}
+
 /// Keeps of a population body only what the server declares (values of
 /// undeclared attributes, sub-attributes and extensions are dropped).
 pub fn narrow(caps: &Capabilities, resource_type: &str, body: &Value) -> Value {

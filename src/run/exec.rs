@@ -124,6 +124,7 @@ pub fn unmet(caps: &Capabilities, case: &Case) -> Option<String> {
         .chain(case.fixture_types())
         .find_map(|r| caps.meets(r).err())
         .or_else(|| super::declared::undeclared(caps, case))
+        .or_else(|| super::declared::filter_unsupported(caps, case))
 }
 
 impl CaseRun<'_, '_> {

@@ -12,6 +12,7 @@ pub mod ledger;
 mod patch;
 pub mod plan;
 mod population;
+mod probe;
 mod query;
 pub mod sequences;
 pub mod sweep;
@@ -76,7 +77,7 @@ pub async fn run(
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let ledger = Ledger::default();
-    let mut ctx = Context {
+    let ctx = Context {
         client,
         caps,
         ledger: &ledger,
@@ -86,6 +87,15 @@ pub async fn run(
         populations: Default::default(),
         events: options.events.as_deref(),
     };
+    // Features the SPC says are unsupported are probed, not taken on trust.
+    let adjusted = probe::adjust(&ctx).await;
+    let counter = ctx.counter.load(std::sync::atomic::Ordering::SeqCst);
+    let mut ctx = Context {
+        caps: &adjusted,
+        counter: AtomicU64::new(counter),
+        ..ctx
+    };
+    let caps = &adjusted;
     let runnable: Vec<Case> = cases
         .iter()
         .filter(|c| exec::unmet(caps, c).is_none())

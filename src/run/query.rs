@@ -163,6 +163,26 @@ impl CaseRun<'_, '_> {
                 }
                 return Ok(());
             }
+            if let (Some(f), 0) = (&filter_text, page) {
+                // A clean refusal of a filter the server does not support
+                // (RFC 7644 Table 9 invalidFilter: "the specified attribute and
+                // filter comparison combination is not supported"; Table 8
+                // 501) leaves the case nothing to judge.
+                let scim_type = body.as_ref().and_then(|b| b["scimType"].as_str());
+                let detail = body
+                    .as_ref()
+                    .and_then(|b| b["detail"].as_str())
+                    .unwrap_or_default();
+                if resp.status == 501 || (resp.status == 400 && scim_type == Some("invalidFilter"))
+                {
+                    return Err(Stop::Skipped(format!(
+                        "the server does not support the filter `{f}` (it answered {} {}{detail}): \
+                         an optional capability, so the case is not judged",
+                        resp.status,
+                        scim_type.map(|t| format!("{t} ")).unwrap_or_default(),
+                    )));
+                }
+            }
             if let (Some(over), 0) = (&step.over_limit, page) {
                 let scim_type = body.as_ref().and_then(|b| b["scimType"].as_str());
                 if resp.status == 400 && scim_type == Some(over.refusal.as_str()) {

@@ -65,6 +65,8 @@ bugs! {
     ListWithoutSchemas = "list-without-schemas", "crud", "list responses lack the ListResponse schemas URN";
     JsonContentType = "json-content-type", "crud", "responses are labelled application/json instead of application/scim+json";
     EtagNotMetaVersion = "etag-not-meta-version", "crud", "the ETag header differs from meta.version";
+    SpcFilterUnderAdvertised = "spc-filter-under-advertised", "discovery", "/ServiceProviderConfig says filter.supported false, yet filters work";
+    SpcFilterFalseIgnored = "spc-filter-false-ignored", "filter", "/ServiceProviderConfig says filter.supported false, and a filter is ignored instead of refused";
     FilterIgnored = "filter-ignored", "filter", "the filter parameter is ignored and every resource is returned";
     FilterCaseSensitive = "filter-case-sensitive", "filter", "string comparisons are case-sensitive although userName is not caseExact";
     FilterIgnoresNot = "filter-ignores-not", "filter", "`not (x)` is evaluated as `x`";

@@ -152,7 +152,10 @@ impl App {
 
     /// What /ServiceProviderConfig says of filters.
     pub fn filters_advertised(&self) -> bool {
-        self.filters() && !self.shape(Shape::FilterUnderAdvertised)
+        self.filters()
+            && !self.shape(Shape::FilterUnderAdvertised)
+            && !self.bug(Bug::SpcFilterUnderAdvertised)
+            && !self.bug(Bug::SpcFilterFalseIgnored)
     }
 
     /// Whether the server supports ETags (RFC 7644 §3.14).

@@ -94,7 +94,8 @@ pub fn select(
     q: &Query,
     mut items: Vec<Value>,
 ) -> Result<Vec<Value>, Refusal> {
-    if let Some(text) = q.filter.as_deref().filter(|_| !app.bug(Bug::FilterIgnored)) {
+    let ignored = app.bug(Bug::FilterIgnored) || app.bug(Bug::SpcFilterFalseIgnored);
+    if let Some(text) = q.filter.as_deref().filter(|_| !ignored) {
         let parsed = match filter::parse(text) {
             Ok(f) => Some(bend(app, f)),
             Err(_) if app.bug(Bug::FilterMalformed200) => None,
