@@ -11,7 +11,7 @@ use libtest_mimic::{Arguments, Failed, Trial};
 use scimitar::events::Delivery;
 use scimitar::outcome::{RunReport, Status};
 use scimitar::rfc::Level;
-use scimitar::serve::{Bug, Bugs, Method, ServerConfig};
+use scimitar::serve::{Bug, Bugs, Method, ServerConfig, Shape, Shapes};
 use scimitar::suite::{self, Case};
 
 const TOKEN: &str = "suite-test-token-0123456789";
@@ -48,8 +48,13 @@ fn cases() -> &'static Vec<Case> {
 /// default method apply (`tests/paging.rs` shows other configurations reach
 /// the same verdicts). It publishes SCIM events, received by `delivery`.
 async fn run_all(bugs: Bugs, delivery: Delivery, full: bool) -> RunReport {
+    run_shaped(bugs, Shapes::default(), delivery, full).await
+}
+
+async fn run_shaped(bugs: Bugs, shapes: Shapes, delivery: Delivery, full: bool) -> RunReport {
     let config = ServerConfig {
         bugs,
+        shapes,
         token: Some(TOKEN.into()),
         page_size: Some(5),
         default_pagination: Method::Cursor,
@@ -145,6 +150,52 @@ fn matrix() -> &'static BTreeMap<&'static str, BugResult> {
     })
 }
 
+/// Every shape is a valid server: a clean run against it has no failure
+/// but those the shape exists to show, no errored case, and leaves nothing.
+fn shape_reports() -> &'static BTreeMap<&'static str, RunReport> {
+    static R: OnceLock<BTreeMap<&'static str, RunReport>> = OnceLock::new();
+    R.get_or_init(|| {
+        clean_reports();
+        runtime().block_on(async {
+            let runs = Shape::ALL.iter().map(|s| async move {
+                let report = run_shaped(Bugs::none(), Shapes::of([*s]), Delivery::Poll, true).await;
+                (s.name(), report)
+            });
+            futures::future::join_all(runs).await.into_iter().collect()
+        })
+    })
+}
+
+fn shape_problems(shape: Shape) -> Result<(), Failed> {
+    let report = &shape_reports()[shape.name()];
+    let expected = shape.expected_findings();
+    let mut problems: Vec<String> = report
+        .cases
+        .iter()
+        .filter(|c| matches!(c.status, Status::Failed | Status::Errored))
+        .filter(|c| !expected.contains(&c.id.as_str()))
+        .filter(|c| !(c.warning && c.id == "discovery.schemas.core-match-rfc"))
+        .map(scimitar::report::case_text)
+        .collect();
+    for id in expected {
+        if !report
+            .cases
+            .iter()
+            .any(|c| c.id == *id && c.status == Status::Failed)
+        {
+            problems.push(format!("{id} was expected to fail under the shape"));
+        }
+    }
+    if !report.cleanup.leftover.is_empty() {
+        problems.push(format!("left behind {:?}", report.cleanup.leftover));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
 fn main() {
     let args = Arguments::from_args();
     let mut trials = vec![];
@@ -201,6 +252,11 @@ fn main() {
             } else {
                 Ok(())
             }
+        }));
+    }
+    for shape in Shape::ALL.iter().copied() {
+        trials.push(Trial::test(format!("shape::{}", shape.name()), move || {
+            shape_problems(shape)
         }));
     }
     trials.push(Trial::test("clean-run-leaves-nothing", || {

@@ -200,15 +200,26 @@ fn check_attributes(
                 )),
             }
         }
+        // The Schema resource's own schema (RFC 7643 §8.7.2) has complex
+        // sub-attributes (`subAttributes`), which §7 allows it alone:
+        // "MAY contain a complex object within a sub-attribute".
+        let meta_schema = schema == crate::scim::urn::SCHEMA;
         if let Some(subs) = a.get("subAttributes") {
-            if depth > 0 && part == Part::Structure {
+            if depth > 0 && part == Part::Structure && !meta_schema {
                 out.push(Finding::new(
                     &here,
                     "no sub-attributes (RFC 7643 §2.3.8: sub-attributes are not complex)",
                     "subAttributes",
                 ));
-            } else if depth == 0 {
-                check_attributes(schema, &format!("{name}."), subs, depth + 1, part, out);
+            } else if depth == 0 || (meta_schema && depth < 4) {
+                check_attributes(
+                    schema,
+                    &format!("{prefix}{name}."),
+                    subs,
+                    depth + 1,
+                    part,
+                    out,
+                );
             }
         }
     }
@@ -375,10 +386,12 @@ pub fn core_schemas_match_rfc<'a>(
 ) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
     async move {
         let mut out = vec![];
+        let mut compared = 0;
         for rfc in crate::scim::schema::core_schemas() {
             let Some(declared) = ctx.caps.schemas.iter().find(|s| s.id == rfc.id) else {
                 continue;
             };
+            compared += 1;
             for a in &rfc.attributes {
                 let Some(d) = declared.attribute(&a.name) else {
                     out.push(Finding::new(
@@ -427,6 +440,17 @@ pub fn core_schemas_match_rfc<'a>(
                     }
                 }
             }
+        }
+        if compared == 0 {
+            // Nothing read, nothing judged: never a pass (RFC 7644 §4).
+            return Err(format!(
+                "/Schemas describes none of the core schemas{}",
+                if ctx.caps.schemas.is_empty() {
+                    " (it could not be read)"
+                } else {
+                    ""
+                }
+            ));
         }
         Ok(out)
     }

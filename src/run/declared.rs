@@ -518,6 +518,26 @@ impl Need {
         }
     }
 
+    /// The value of a path-less PATCH operation: attributes, whose keys may
+    /// also be attribute paths (`name.givenName`, `urn:…:User:employeeNumber`).
+    fn pathless_value(&mut self, caps: &Capabilities, rt_name: &str, value: &Value) {
+        let Some((rt, _)) = schemas_for(caps, rt_name) else {
+            return;
+        };
+        let mut plain = Map::new();
+        for (k, v) in value.as_object().into_iter().flatten() {
+            let qualified = is_urn(k) && !declares_schema(rt, k);
+            if qualified || (k.contains('.') && !is_urn(k)) {
+                if let Ok(p) = filter::parse_attr_path(k, 0) {
+                    self.attr_path(caps, rt_name, &p);
+                }
+            } else {
+                plain.insert(k.clone(), v.clone());
+            }
+        }
+        self.resource(caps, rt_name, &Value::Object(plain));
+    }
+
     /// A PatchOp's `Operations`: paths, and the attributes of values.
     fn patch(&mut self, caps: &Capabilities, rt_name: &str, ops: &Value) {
         let Some((_, core)) = schemas_for(caps, rt_name) else {
@@ -525,7 +545,7 @@ impl Need {
         };
         for op in ops.as_array().into_iter().flatten() {
             match op["path"].as_str() {
-                None => self.resource(caps, rt_name, &op["value"]),
+                None => self.pathless_value(caps, rt_name, &op["value"]),
                 Some(path) => {
                     let Ok(p) = crate::scim::path::parse(&untemplated(path)) else {
                         continue;

@@ -59,6 +59,24 @@ impl FromStr for Shape {
     }
 }
 
+impl Shape {
+    /// The cases a clean server of this shape fails by design: the shapes
+    /// that model a legal but discouraged choice (a warning, or a SHOULD
+    /// the shape exists to show the harness finds).
+    pub fn expected_findings(self) -> &'static [&'static str] {
+        match self {
+            Shape::AbsoluteEndpoints => &["discovery.resource-types.endpoint-relative"],
+            Shape::FilterUnderAdvertised => {
+                &["discovery.service-provider-config.filter-claim-true"]
+            }
+            // 404 on /Me is legal (the subject may have no resource) but
+            // cannot be told from a missing /Me: a warning.
+            Shape::NoMe => &["errors.me"],
+            _ => &[],
+        }
+    }
+}
+
 /// `NAME<TAB>description` lines, for `scimitar serve --list-shapes`.
 pub fn listing() -> String {
     Shape::ALL
