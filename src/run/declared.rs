@@ -192,7 +192,11 @@ pub fn fill_required(
             .find(|k| k.eq_ignore_ascii_case(urn))
             .cloned()
             .unwrap_or_else(|| urn.clone());
-        let mut inner = out[&key].as_object().cloned().unwrap_or_default();
+        let mut inner = out
+            .get(&key)
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
         fill_object(&ext.attributes, &mut inner, fresh);
         out.insert(key, Value::Object(inner));
         if let Some(schemas) = out.get_mut("schemas").and_then(Value::as_array_mut) {
@@ -636,6 +640,34 @@ mod tests {
         let c = caps(&["userName"]);
         let deliberate = case("    sends_undeclared: true\n    steps:\n      - method: POST\n        path: \"{{endpoint/User}}\"\n        body: {userName: a, nope: 1}\n        expect: {status: 201}\n");
         assert_eq!(undeclared(&c, &deliberate), None);
+    }
+
+    #[test]
+    fn required_attributes_and_extensions_are_filled() {
+        let mut c = caps(&["userName", "emails", "active"]);
+        for a in &mut c.schemas[0].attributes {
+            a.required = a.name != "active";
+        }
+        let mut ext = crate::scim::schema::core_schemas()
+            .into_iter()
+            .find(|s| s.id == urn::ENTERPRISE_USER)
+            .unwrap();
+        ext.attributes.retain(|a| a.name == "employeeNumber");
+        ext.attributes[0].required = true;
+        c.schemas.push(ext);
+        c.resource_types[0].extensions = vec![(urn::ENTERPRISE_USER.into(), true)];
+        let mut n = 0;
+        let mut fresh = || {
+            n += 1;
+            format!("t{n}")
+        };
+        let body = json!({"schemas": [urn::USER], "userName": "u@example.com", "emails": []});
+        let filled = fill_required(&c, "User", &body, &mut fresh);
+        assert_eq!(filled["userName"], json!("u@example.com"));
+        assert_eq!(filled["emails"], json!([{"value": "t1@example.com"}]));
+        assert!(filled.get("active").is_none());
+        assert_eq!(filled[urn::ENTERPRISE_USER]["employeeNumber"], json!("t2"));
+        assert_eq!(filled["schemas"], json!([urn::USER, urn::ENTERPRISE_USER]));
     }
 
     #[test]
