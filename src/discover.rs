@@ -460,27 +460,17 @@ impl Capabilities {
         if self.feature(requirement) {
             return Ok(());
         }
-        let probed = match self.probes.iter().find(|p| p.feature == requirement) {
-            Some(Probe {
-                verdict: ProbeVerdict::Refused(why),
-                ..
-            }) => {
-                format!("; a probe confirmed it ({why})")
-            }
-            Some(Probe {
-                verdict: ProbeVerdict::Ignored(how),
-                ..
-            }) => {
-                format!("; a probe found it ignored ({how})")
-            }
-            Some(Probe {
-                verdict: ProbeVerdict::Unknown(why),
-                ..
-            }) => {
-                format!("; a probe could not tell ({why})")
-            }
-            _ => String::new(),
-        };
+        let probed = self
+            .probes
+            .iter()
+            .find(|p| p.feature == requirement)
+            .map(|p| match &p.verdict {
+                ProbeVerdict::Refused(why) => format!("; a probe confirmed it ({why})"),
+                ProbeVerdict::Ignored(how) => format!("; a probe found it ignored ({how})"),
+                ProbeVerdict::Unknown(why) => format!("; a probe could not tell ({why})"),
+                ProbeVerdict::Works => String::new(),
+            })
+            .unwrap_or_default();
         Err(format!(
             "the server does not advertise `{requirement}.supported`{probed}"
         ))

@@ -59,6 +59,17 @@ impl Request {
             ..Default::default()
         }
     }
+
+    /// An authenticated POST of a JSON body.
+    pub fn post_json(target: impl Into<String>, body: &serde_json::Value) -> Self {
+        Request {
+            method: "POST".into(),
+            target: target.into(),
+            body: Some(body.to_string().into_bytes()),
+            authenticate: true,
+            ..Default::default()
+        }
+    }
 }
 
 /// A response with its whole body.

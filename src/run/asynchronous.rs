@@ -28,9 +28,7 @@ impl CaseRun<'_, '_> {
         let body = match &step.body {
             Some(b) => {
                 let mut body = self.vars.render(b).map_err(&errored)?;
-                if let Some(rt) = super::declared::endpoint_type(&step.path)
-                    .filter(|_| matches!(step.method.as_str(), "POST" | "PUT"))
-                {
+                if let Some(rt) = super::declared::written_type(&step.method, &step.path) {
                     body = self.filled(rt, body);
                 }
                 Some(body.to_string().into_bytes())

@@ -28,14 +28,11 @@ pub fn undeclared(caps: &Capabilities, case: &Case) -> Option<String> {
         match step {
             Step::Http(h) => {
                 let rt = endpoint_type(&h.path);
-                if let (Some(rt), Some(body)) = (rt, &h.body) {
-                    match h.method.as_str() {
-                        "POST" | "PUT" if !h.path.contains(".search") => {
-                            need.resource(caps, rt, body)
-                        }
-                        "PATCH" => need.patch(caps, rt, &body["Operations"]),
-                        _ => {}
-                    }
+                if let (Some(rt), Some(body)) = (written_type(&h.method, &h.path), &h.body) {
+                    need.resource(caps, rt, body);
+                }
+                if let (Some(rt), Some(body), "PATCH") = (rt, &h.body, h.method.as_str()) {
+                    need.patch(caps, rt, &body["Operations"]);
                 }
                 if let Some(rt) = rt {
                     for (k, v) in &h.query {
@@ -58,11 +55,13 @@ pub fn undeclared(caps: &Capabilities, case: &Case) -> Option<String> {
                 }
             }
             Step::Async(a) => {
-                if let (Some(rt), Some(body)) = (endpoint_type(&a.path), &a.body) {
-                    match a.method.as_str() {
-                        "PATCH" => need.patch(caps, rt, &body["Operations"]),
-                        _ => need.resource(caps, rt, body),
-                    }
+                if let (Some(rt), Some(body)) = (written_type(&a.method, &a.path), &a.body) {
+                    need.resource(caps, rt, body);
+                }
+                if let (Some(rt), Some(body), "PATCH") =
+                    (endpoint_type(&a.path), &a.body, a.method.as_str())
+                {
+                    need.patch(caps, rt, &body["Operations"]);
                 }
             }
             _ => {}
@@ -307,9 +306,24 @@ pub fn premise_lost(resource_type: &str, what: &str) -> String {
 }
 
 /// The resource type a templated path addresses (`{{endpoint/User}}/...`).
-pub(super) fn endpoint_type(path: &str) -> Option<&str> {
+fn endpoint_type(path: &str) -> Option<&str> {
     let rest = path.trim().strip_prefix("{{endpoint/")?;
     rest.split_once("}}").map(|(name, _)| name.trim())
+}
+
+/// The resource type whose resource a request creates or replaces: a POST
+/// to `{{endpoint/X}}` itself (not to `/.search` below it), or a PUT below it.
+pub(super) fn written_type<'p>(method: &str, path: &'p str) -> Option<&'p str> {
+    let rt = endpoint_type(path)?;
+    let below = path
+        .trim()
+        .split_once("}}")
+        .is_some_and(|(_, rest)| rest.starts_with('/'));
+    match method {
+        "POST" if !below => Some(rt),
+        "PUT" if below => Some(rt),
+        _ => None,
+    }
 }
 
 fn is_urn(key: &str) -> bool {
@@ -633,6 +647,23 @@ mod tests {
             "    steps:\n      - query: User\n        sort_by: title\n        expect_members: []\n",
         );
         assert!(undeclared(&c, &sort).unwrap().contains("`title`"));
+    }
+
+    #[test]
+    fn creates_and_replaces_are_told_from_other_writes() {
+        assert_eq!(written_type("POST", "{{endpoint/User}}"), Some("User"));
+        assert_eq!(
+            written_type("POST", "{{endpoint/User}}?attributes=id"),
+            Some("User")
+        );
+        assert_eq!(written_type("POST", "{{endpoint/User}}/.search"), None);
+        assert_eq!(
+            written_type("PUT", "{{endpoint/Group}}/{{g/id}}"),
+            Some("Group")
+        );
+        assert_eq!(written_type("PUT", "{{endpoint/Group}}"), None);
+        assert_eq!(written_type("PATCH", "{{endpoint/User}}/{{u/id}}"), None);
+        assert_eq!(written_type("POST", "/Bulk"), None);
     }
 
     #[test]

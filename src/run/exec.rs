@@ -167,14 +167,9 @@ impl CaseRun<'_, '_> {
                 .render(&fixture.body)
                 .map_err(|e| Stop::Errored(format!("fixture `{name}`: {e}")))?;
             let body = self.filled(&fixture.resource_type, body);
-            let req = Request {
-                method: "POST".into(),
-                target: endpoint.clone(),
-                body: Some(body.to_string().into_bytes()),
-                authenticate: true,
-                ..Default::default()
-            };
-            let resp = self.send(req).await?;
+            let resp = self
+                .send(Request::post_json(endpoint.clone(), &body))
+                .await?;
             let created = resp
                 .json()
                 .filter(|b| b["id"].is_string() && (200..300).contains(&resp.status));
@@ -329,12 +324,7 @@ impl CaseRun<'_, '_> {
         let body = match (&step.body, &step.body_raw) {
             (Some(b), _) => {
                 let mut body = self.vars.render(b).map_err(|e| render_err("body", e))?;
-                let resource = match step.method.as_str() {
-                    "POST" => !step.path.contains(".search") && !step.path.contains("}}/"),
-                    "PUT" => true,
-                    _ => false,
-                };
-                if let Some(rt) = super::declared::endpoint_type(&step.path).filter(|_| resource) {
+                if let Some(rt) = super::declared::written_type(&step.method, &step.path) {
                     body = self.filled(rt, body);
                 }
                 Some(body.to_string().into_bytes())

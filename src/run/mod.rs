@@ -77,7 +77,7 @@ pub async fn run(
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let ledger = Ledger::default();
-    let ctx = Context {
+    let mut ctx = Context {
         client,
         caps,
         ledger: &ledger,
@@ -89,12 +89,7 @@ pub async fn run(
     };
     // Features the SPC says are unsupported are probed, not taken on trust.
     let adjusted = probe::adjust(&ctx).await;
-    let counter = ctx.counter.load(std::sync::atomic::Ordering::SeqCst);
-    let mut ctx = Context {
-        caps: &adjusted,
-        counter: AtomicU64::new(counter),
-        ..ctx
-    };
+    ctx.caps = &adjusted;
     let caps = &adjusted;
     let runnable: Vec<Case> = cases
         .iter()

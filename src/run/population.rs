@@ -54,14 +54,10 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
         let mut fresh = || super::exec::fresh_token(ctx);
         let body =
             super::declared::fill_required(ctx.caps, &fixture.resource_type, &body, &mut fresh);
-        let req = Request {
-            method: "POST".into(),
-            target: rt.endpoint.clone(),
-            body: Some(body.to_string().into_bytes()),
-            authenticate: true,
-            ..Default::default()
-        };
-        let (_, result) = ctx.client.send(&req).await;
+        let (_, result) = ctx
+            .client
+            .send(&Request::post_json(rt.endpoint.clone(), &body))
+            .await;
         let resp = result.map_err(|e| format!("`{name}`: POST {}: {e}", rt.endpoint))?;
         let created = resp
             .json()

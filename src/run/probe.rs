@@ -11,15 +11,16 @@
 use serde_json::{json, Value};
 
 use super::exec::{fresh_token, Context};
-use crate::discover::{list_items, Capabilities, Probe, ProbeVerdict};
+use crate::discover::{list_items, Capabilities, Probe, ProbeVerdict, ResourceType};
 use crate::http::{Exchange, Request};
 use crate::scim::urn;
 
 /// The capabilities after probing what the SPC says is unsupported.
 pub async fn adjust(ctx: &Context<'_>) -> Capabilities {
     let mut caps = ctx.caps.clone();
-    if !caps.feature("filter") && caps.spc.is_some() && caps.resource_type("User").is_some() {
-        let probe = filter(ctx).await;
+    let user = caps.resource_type("User").cloned();
+    if let (false, true, Some(rt)) = (caps.feature("filter"), caps.spc.is_some(), user) {
+        let probe = filter(ctx, &rt).await;
         if probe.verdict == ProbeVerdict::Works {
             if let Some(f) = caps.spc.as_mut().and_then(|s| s.get_mut("filter")) {
                 f["supported"] = json!(true);
@@ -32,11 +33,9 @@ pub async fn adjust(ctx: &Context<'_>) -> Capabilities {
     caps
 }
 
-async fn filter(ctx: &Context<'_>) -> Probe {
+async fn filter(ctx: &Context<'_>, rt: &ResourceType) -> Probe {
     let mut exchanges = vec![];
-    let verdict = match filter_verdict(ctx, &mut exchanges).await {
-        Ok(v) | Err(v) => v,
-    };
+    let verdict = filter_verdict(ctx, rt, &mut exchanges).await;
     Probe {
         feature: "filter".into(),
         verdict,
@@ -46,22 +45,16 @@ async fn filter(ctx: &Context<'_>) -> Probe {
 
 async fn filter_verdict(
     ctx: &Context<'_>,
+    rt: &ResourceType,
     exchanges: &mut Vec<Exchange>,
-) -> Result<ProbeVerdict, ProbeVerdict> {
-    let rt = ctx.caps.resource_type("User").cloned().expect("checked");
+) -> ProbeVerdict {
     let mut made = vec![];
     for _ in 0..2 {
         let name = format!("{}@example.com", fresh_token(ctx));
         let body = json!({"schemas": [urn::USER], "userName": name});
         let mut fresh = || fresh_token(ctx);
         let body = super::declared::fill_required(ctx.caps, "User", &body, &mut fresh);
-        let req = Request {
-            method: "POST".into(),
-            target: rt.endpoint.clone(),
-            body: Some(body.to_string().into_bytes()),
-            authenticate: true,
-            ..Default::default()
-        };
+        let req = Request::post_json(rt.endpoint.clone(), &body);
         let (ex, result) = ctx.client.send(&req).await;
         exchanges.push(ex);
         let created = result.ok().and_then(|r| {
@@ -81,9 +74,7 @@ async fn filter_verdict(
         }
     }
     let verdict = if made.len() < 2 {
-        Err(ProbeVerdict::Unknown(
-            "could not create two Users to filter".into(),
-        ))
+        ProbeVerdict::Unknown("could not create two Users to filter".into())
     } else {
         let mut req = Request::get(rt.endpoint.clone());
         req.query = vec![(
@@ -92,7 +83,7 @@ async fn filter_verdict(
         )];
         let (ex, result) = ctx.client.send(&req).await;
         exchanges.push(ex);
-        Ok(match result {
+        match result {
             Err(e) => ProbeVerdict::Unknown(format!("GET with a filter: {e}")),
             Ok(r) if r.status == 200 => {
                 let body = r.json().unwrap_or(Value::Null);
@@ -119,7 +110,7 @@ async fn filter_verdict(
                     .unwrap_or_default();
                 ProbeVerdict::Refused(format!("GET with a filter answered {} {detail}", r.status))
             }
-        })
+        }
     };
     super::exec::cleanup_targets(
         ctx,

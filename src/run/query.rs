@@ -394,15 +394,7 @@ impl CaseRun<'_, '_> {
         let errored = |m: String| Stop::Errored(format!("changing the list during the walk: {m}"));
         let body = self.vars.render(&change.create).map_err(&errored)?;
         let body = self.filled(resource_type, body);
-        let created = self
-            .send(Request {
-                method: "POST".into(),
-                target: endpoint.to_string(),
-                body: Some(body.to_string().into_bytes()),
-                authenticate: true,
-                ..Default::default()
-            })
-            .await?;
+        let created = self.send(Request::post_json(endpoint, &body)).await?;
         if !(200..300).contains(&created.status) {
             return Err(errored(format!(
                 "POST {endpoint} answered {}",
@@ -455,13 +447,7 @@ impl CaseRun<'_, '_> {
             if let Some(o) = &step.sort_order {
                 body["sortOrder"] = json!(o);
             }
-            return Request {
-                method: "POST".into(),
-                target: format!("{endpoint}/.search"),
-                body: Some(body.to_string().into_bytes()),
-                authenticate: true,
-                ..Default::default()
-            };
+            return Request::post_json(format!("{endpoint}/.search"), &body);
         }
         let mut query = vec![];
         if let Some(f) = filter {

@@ -66,6 +66,8 @@ impl Shape {
     pub fn expected_findings(self) -> &'static [&'static str] {
         match self {
             Shape::AbsoluteEndpoints => &["discovery.resource-types.endpoint-relative"],
+            // Schemas unlike RFC 7643 §8.7.1's, which it calls an example: a warning.
+            Shape::Minimal | Shape::EmailUserName => &["discovery.schemas.core-match-rfc"],
             Shape::FilterUnderAdvertised => {
                 &["discovery.service-provider-config.filter-claim-true"]
             }
@@ -267,16 +269,13 @@ pub(super) fn email_taken(
 /// Whether a userName is an e-mail address as the email-username shape
 /// requires: a local part, `@`, and a domain with a dot.
 pub fn is_email(s: &str) -> bool {
-    match s.split_once('@') {
-        Some((local, domain)) => {
-            !local.is_empty()
-                && !domain.contains('@')
-                && domain.split('.').filter(|l| !l.is_empty()).count().ge(&2)
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        }
-        None => false,
-    }
+    s.split_once('@').is_some_and(|(local, domain)| {
+        !local.is_empty()
+            && domain.contains('.')
+            && domain
+                .split('.')
+                .all(|label| !label.is_empty() && !label.contains('@'))
+    })
 }
 
 #[cfg(test)]
