@@ -17,14 +17,17 @@ const COMMON: &[&str] = &["schemas", "id", "externalId", "meta"];
 
 /// Why the case needs what the server does not declare, if it does.
 pub fn undeclared(caps: &Capabilities, case: &Case) -> Option<String> {
-    if case.sends_undeclared {
-        return None;
-    }
     let mut need = Need::default();
+    // Fixtures are the setting, never the point of a case: always checked.
     for fixture in case.fixtures.values() {
         need.resource(caps, &fixture.resource_type, &fixture.body);
     }
-    for step in &case.steps {
+    let steps = if case.sends_undeclared {
+        &[][..]
+    } else {
+        &case.steps[..]
+    };
+    for step in steps {
         match step {
             Step::Http(h) => {
                 let rt = endpoint_type(&h.path);
@@ -177,7 +180,7 @@ pub fn fill_required(
         return body.clone();
     };
     let mut out = obj.clone();
-    fill_object(&core.attributes, &mut out, fresh);
+    fill_object(&core.attributes, &mut out, "", fresh);
     for (urn, required) in &rt.extensions {
         let Some(ext) = caps.schemas.iter().find(|s| s.id.eq_ignore_ascii_case(urn)) else {
             continue;
@@ -196,7 +199,7 @@ pub fn fill_required(
             .and_then(Value::as_object)
             .cloned()
             .unwrap_or_default();
-        fill_object(&ext.attributes, &mut inner, fresh);
+        fill_object(&ext.attributes, &mut inner, "", fresh);
         out.insert(key, Value::Object(inner));
         if let Some(schemas) = out.get_mut("schemas").and_then(Value::as_array_mut) {
             if !schemas
@@ -210,9 +213,13 @@ pub fn fill_required(
     Value::Object(out)
 }
 
+/// Fills the required attributes of `defs` missing from `obj`, and the
+/// required sub-attributes of the complex values it has; `owner` names the
+/// complex attribute `obj` is a value of (empty at the top).
 fn fill_object(
     defs: &[Attribute],
     obj: &mut Map<String, Value>,
+    owner: &str,
     fresh: &mut dyn FnMut() -> String,
 ) {
     for a in defs {
@@ -230,11 +237,30 @@ fn fill_object(
             Value::Array(items) => !items.is_empty(),
             _ => true,
         });
-        if fillable && !assigned {
-            obj.insert(
-                key.unwrap_or_else(|| a.name.clone()),
-                required_value(a, &a.name, fresh),
-            );
+        let named = if owner.is_empty() { &a.name } else { owner };
+        match key {
+            Some(k) if assigned => {
+                if a.kind == AttrType::Complex && a.mutability != crate::scim::Mutability::ReadOnly
+                {
+                    let items: Vec<&mut Value> = match obj.get_mut(&k) {
+                        Some(Value::Array(items)) => items.iter_mut().collect(),
+                        Some(v) => vec![v],
+                        None => vec![],
+                    };
+                    for item in items {
+                        if let Some(o) = item.as_object_mut() {
+                            fill_object(&a.sub_attributes, o, &a.name, fresh);
+                        }
+                    }
+                }
+            }
+            k if fillable => {
+                obj.insert(
+                    k.unwrap_or_else(|| a.name.clone()),
+                    required_value(a, named, fresh),
+                );
+            }
+            _ => {}
         }
     }
 }
@@ -671,6 +697,9 @@ mod tests {
         let c = caps(&["userName"]);
         let deliberate = case("    sends_undeclared: true\n    steps:\n      - method: POST\n        path: \"{{endpoint/User}}\"\n        body: {userName: a, nope: 1}\n        expect: {status: 201}\n");
         assert_eq!(undeclared(&c, &deliberate), None);
+        // Its fixtures are still checked: they are not what the case is about.
+        let fixture = case("    sends_undeclared: true\n    fixtures:\n      ann: {type: User, body: {userName: a, title: t}}\n    steps:\n      - method: GET\n        path: /x\n        expect: {status: 200}\n");
+        assert!(undeclared(&c, &fixture).unwrap().contains("`title`"));
     }
 
     #[test]
@@ -699,6 +728,18 @@ mod tests {
         assert!(filled.get("active").is_none());
         assert_eq!(filled[urn::ENTERPRISE_USER]["employeeNumber"], json!("t2"));
         assert_eq!(filled["schemas"], json!([urn::USER, urn::ENTERPRISE_USER]));
+        // Required sub-attributes of a value the body has are filled too.
+        for a in &mut c.schemas[0].attributes {
+            for s in &mut a.sub_attributes {
+                s.required = s.name == "value";
+            }
+        }
+        let body = json!({"userName": "u@example.com", "emails": [{"primary": true}]});
+        let filled = fill_required(&c, "User", &body, &mut fresh);
+        assert_eq!(
+            filled["emails"],
+            json!([{"primary": true, "value": "t3@example.com"}])
+        );
     }
 
     #[test]

@@ -40,8 +40,9 @@ pub struct Case {
     pub profile: Option<String>,
     #[serde(default)]
     pub unreachable_by_bugs: Option<String>,
-    /// The case sends attributes the server may not declare on purpose (it
-    /// checks how they are refused or ignored), so it runs anyway.
+    /// The case's steps send attributes the server may not declare on
+    /// purpose (it checks how they are refused or ignored), so it runs
+    /// anyway; its fixtures must still use declared attributes only.
     #[serde(default)]
     pub sends_undeclared: bool,
     /// Bodies are sent exactly as written: required attributes the server
