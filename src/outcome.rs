@@ -76,6 +76,10 @@ pub struct CaseOutcome {
     pub curl: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// The server's rule that refused what the case needed to start (an
+    /// errored case), as the server stated it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
     /// Suite file and line of the case.
     pub source: String,
     #[serde(default)]
@@ -108,6 +112,7 @@ impl CaseOutcome {
             failures: vec![],
             curl: None,
             notes: None,
+            blocked_by: None,
             source,
             exchanges: vec![],
         }

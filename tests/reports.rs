@@ -21,6 +21,7 @@ fn case(id: &str, area: &str, level: Level, status: Status) -> CaseOutcome {
         failures: vec![],
         curl: None,
         notes: None,
+        blocked_by: None,
         source: format!("suites/{area}/x.yaml:4"),
         exchanges: vec![],
     }
@@ -76,6 +77,15 @@ fn sample() -> RunReport {
     skipped.message = "the server does not advertise `etag.supported`".into();
     let mut errored = case("errors.not-found", "errors", Level::Must, Status::Errored);
     errored.message = "GET /Users/x: no complete response within 30s".into();
+    let mut blocked = case(
+        "attributes.list",
+        "attributes",
+        Level::Must,
+        Status::Errored,
+    );
+    blocked.blocked_by = Some("400 invalidValue: emails is required".into());
+    blocked.message =
+        "fixture `ann`: the server refused it: 400 invalidValue: emails is required".into();
     let mut interop = case(
         "patch.entra.capitalised-op",
         "patch",
@@ -95,6 +105,7 @@ fn sample() -> RunReport {
         warned,
         skipped,
         errored,
+        blocked,
         interop,
     ];
     RunReport {
@@ -145,6 +156,7 @@ fn warnings_and_skips_do_not_fail_the_run_but_errors_do() {
         [
             "crud.create.status-201",
             "errors.not-found",
+            "attributes.list",
             "patch.entra.capitalised-op"
         ]
     );

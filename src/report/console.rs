@@ -47,6 +47,7 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         s.total, s.passed, s.failed, s.warnings, s.skipped, s.errored,
         report.duration_ms as f64 / 1000.0, report.target
     ));
+    out.push_str(&blocking_rules(report));
     if let Some(b) = &report.baseline {
         out.push_str(&format!(
             "baseline: {} known failures, {} new, {} fixed\n",
@@ -75,6 +76,26 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         out.push_str(&format!(
             "the run was interrupted; {skipped} cases did not run\n"
         ));
+    }
+    out
+}
+
+/// The server rules that refused the fixtures of errored cases, most
+/// cases first: one line each, so a vendor sees what to relax or declare.
+fn blocking_rules(report: &RunReport) -> String {
+    let mut counts: std::collections::BTreeMap<&str, usize> = Default::default();
+    for rule in report.cases.iter().filter_map(|c| c.blocked_by.as_deref()) {
+        *counts.entry(rule).or_default() += 1;
+    }
+    if counts.is_empty() {
+        return String::new();
+    }
+    let mut rules: Vec<(&str, usize)> = counts.into_iter().collect();
+    rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut out = String::from("server rules that refused the cases' fixtures:\n");
+    for (rule, n) in rules {
+        let cases = if n == 1 { "case" } else { "cases" };
+        out.push_str(&format!("  {n} {cases}: {rule}\n"));
     }
     out
 }

@@ -33,6 +33,9 @@ pub struct Context<'a> {
 pub(super) enum Stop {
     Failed(Vec<Failure>, Option<String>),
     Errored(String),
+    /// The server refused what the case needs to start (a fixture): the
+    /// message, and the server's own rule (`400 invalidValue: emails is required`).
+    Refused(String, String),
     /// The server showed it lacks an optional feature the case needs.
     Skipped(String),
 }
@@ -79,6 +82,11 @@ pub async fn run_case(ctx: &Context<'_>, case: &Case) -> CaseOutcome {
         Err(Stop::Errored(message)) => {
             outcome.status = Status::Errored;
             outcome.message = message;
+        }
+        Err(Stop::Refused(message, rule)) => {
+            outcome.status = Status::Errored;
+            outcome.message = message;
+            outcome.blocked_by = Some(rule);
         }
         Err(Stop::Skipped(reason)) => {
             outcome.status = Status::Skipped;
@@ -144,7 +152,13 @@ impl CaseRun<'_, '_> {
                         self.vars.set(name, value.clone());
                     }
                 }
-                Some(Err(e)) => return Err(Stop::Errored(format!("the file's population: {e}"))),
+                Some(Err(e)) => {
+                    let message = format!("the file's population: {}", e.message);
+                    return Err(match &e.rule {
+                        Some(rule) => Stop::Refused(message, rule.clone()),
+                        None => Stop::Errored(message),
+                    });
+                }
                 None => {
                     return Err(Stop::Errored(
                         "the file's population was not created".into(),
@@ -183,11 +197,17 @@ impl CaseRun<'_, '_> {
                 }
                 Some(body) => self.vars.set(name, body),
                 None => {
-                    return Err(Stop::Errored(format!(
-                        "fixture `{name}`: POST {endpoint} answered {} {}",
-                        resp.status,
-                        show(resp.json().as_ref()),
-                    )))
+                    return Err(match refusal_rule(&resp) {
+                        Some(rule) => Stop::Refused(
+                            format!("fixture `{name}`: the server refused it: {rule}"),
+                            rule,
+                        ),
+                        None => Stop::Errored(format!(
+                            "fixture `{name}`: POST {endpoint} answered {} {}",
+                            resp.status,
+                            show(resp.json().as_ref()),
+                        )),
+                    })
                 }
             }
         }
@@ -526,6 +546,21 @@ pub async fn cleanup_targets(ctx: &Context<'_>, targets: Vec<String>) -> Option<
         }
     }
     (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// The server's own reason for refusing a request (a 4xx with a SCIM
+/// Error): `400 invalidValue: emails is required`. None for other answers.
+pub(super) fn refusal_rule(resp: &Response) -> Option<String> {
+    if !(400..500).contains(&resp.status) {
+        return None;
+    }
+    let body = resp.json()?;
+    let detail = body["detail"].as_str()?;
+    let detail: String = detail.chars().take(200).collect();
+    Some(match body["scimType"].as_str() {
+        Some(t) => format!("{} {t}: {detail}", resp.status),
+        None => format!("{}: {detail}", resp.status),
+    })
 }
 
 /// A run-unique token for a value the harness makes up.

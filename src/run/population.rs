@@ -14,7 +14,24 @@ use crate::http::Request;
 use crate::suite::Case;
 
 /// Each file's population as variables, or why it could not be created.
-pub type Populations = HashMap<String, Result<Map<String, Value>, String>>;
+pub type Populations = HashMap<String, Result<Map<String, Value>, Refusal>>;
+
+/// Why a population could not be created; `rule` is the server's own
+/// reason when it refused a member.
+#[derive(Clone, Debug)]
+pub struct Refusal {
+    pub message: String,
+    pub rule: Option<String>,
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal {
+            message,
+            rule: None,
+        }
+    }
+}
 
 /// Creates the population of every file among `cases`.
 pub async fn create(ctx: &Context<'_>, cases: &[Case]) -> Populations {
@@ -30,13 +47,13 @@ pub async fn create(ctx: &Context<'_>, cases: &[Case]) -> Populations {
     out
 }
 
-async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>, String> {
+async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>, Refusal> {
     let owner = format!("(population of {})", case.origin.file);
     let mut vars = Vars::new(&ctx.run_token, &ctx.counter);
     let mut members = Map::new();
     for (name, fixture) in &case.population {
         if ctx.interrupted.load(Ordering::SeqCst) {
-            return Err("interrupted".into());
+            return Err("interrupted".to_string().into());
         }
         let rt = ctx
             .caps
@@ -63,18 +80,26 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
             .json()
             .filter(|b| (200..300).contains(&resp.status) && b["id"].is_string());
         let Some(created) = created else {
-            return Err(format!(
-                "`{name}`: POST {} answered {} {}",
-                rt.endpoint,
-                resp.status,
-                show(resp.json().as_ref())
-            ));
+            let rule = super::exec::refusal_rule(&resp);
+            return Err(Refusal {
+                message: match &rule {
+                    Some(r) => format!("`{name}`: the server refused it: {r}"),
+                    None => format!(
+                        "`{name}`: POST {} answered {} {}",
+                        rt.endpoint,
+                        resp.status,
+                        show(resp.json().as_ref())
+                    ),
+                },
+                rule,
+            });
         };
         let id = created["id"].as_str().unwrap_or_default().to_string();
         if !ctx.ledger.created(&rt.endpoint, &id, &owner) {
             return Err(format!(
                 "`{name}`: the server gave the id {id:?}, which cannot name one resource in a URL"
-            ));
+            )
+            .into());
         }
         // The server's own representation is what filters run against.
         let (_, read) = ctx
