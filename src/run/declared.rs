@@ -239,21 +239,23 @@ fn fill_object(
         });
         let named = if owner.is_empty() { &a.name } else { owner };
         match key {
-            Some(k) if assigned => {
-                if a.kind == AttrType::Complex && a.mutability != crate::scim::Mutability::ReadOnly
-                {
-                    let items: Vec<&mut Value> = match obj.get_mut(&k) {
-                        Some(Value::Array(items)) => items.iter_mut().collect(),
-                        Some(v) => vec![v],
-                        None => vec![],
-                    };
-                    for item in items {
-                        if let Some(o) = item.as_object_mut() {
-                            fill_object(&a.sub_attributes, o, &a.name, fresh);
-                        }
+            Some(k)
+                if assigned
+                    && a.kind == AttrType::Complex
+                    && a.mutability != crate::scim::Mutability::ReadOnly =>
+            {
+                let items: Vec<&mut Value> = match obj.get_mut(&k) {
+                    Some(Value::Array(items)) => items.iter_mut().collect(),
+                    Some(v) => vec![v],
+                    None => vec![],
+                };
+                for item in items {
+                    if let Some(o) = item.as_object_mut() {
+                        fill_object(&a.sub_attributes, o, &a.name, fresh);
                     }
                 }
             }
+            Some(_) if assigned => {}
             k if fillable => {
                 obj.insert(
                     k.unwrap_or_else(|| a.name.clone()),
