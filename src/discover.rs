@@ -40,8 +40,10 @@ pub enum ProbeVerdict {
     Refused(String),
     /// The server answered as if the request had not asked for it (how).
     Ignored(String),
-    /// It works: the SPC under-advertises.
+    /// It works (an under-advertisement when the SPC says otherwise).
     Works,
+    /// The SPC says it is supported, but the server refused it (how).
+    Missing(String),
     /// The probe could not tell (why).
     Unknown(String),
 }
@@ -50,6 +52,8 @@ pub enum ProbeVerdict {
 #[derive(Clone, Debug)]
 pub struct Probe {
     pub feature: String,
+    /// What the SPC said: `feature.supported`.
+    pub claimed: bool,
     pub verdict: ProbeVerdict,
     pub exchanges: Vec<Exchange>,
 }
@@ -423,7 +427,7 @@ impl Capabilities {
             return match self.probes.iter().find(|p| p.feature == feature) {
                 Some(_) => Ok(()),
                 None => Err(format!(
-                    "the server advertises `{feature}.supported` (or has no User type), so it was not probed"
+                    "`{feature}` was not probed (the SPC advertises it, or the server has no User type)"
                 )),
             };
         }
@@ -468,6 +472,9 @@ impl Capabilities {
                 ProbeVerdict::Refused(why) => format!("; a probe confirmed it ({why})"),
                 ProbeVerdict::Ignored(how) => format!("; a probe found it ignored ({how})"),
                 ProbeVerdict::Unknown(why) => format!("; a probe could not tell ({why})"),
+                ProbeVerdict::Missing(how) => {
+                    format!("; it says it is, but a probe found it refused ({how})")
+                }
                 ProbeVerdict::Works => String::new(),
             })
             .unwrap_or_default();

@@ -88,10 +88,11 @@ pub fn resource_type_endpoints_relative<'a>(
     .boxed()
 }
 
-/// The probe of a feature the SPC says is unsupported (`run::probe`), as
-/// findings: `under` for a feature that works (the SPC under-advertises),
-/// else for one that was ignored instead of refused.
-fn probe_findings(ctx: &CheckCtx<'_>, feature: &str, under: bool) -> Result<Vec<Finding>, String> {
+/// The probe of a feature (`run::probe`), its exchanges recorded.
+fn probe_of<'c>(
+    ctx: &'c CheckCtx<'_>,
+    feature: &str,
+) -> Result<&'c crate::discover::Probe, String> {
     use crate::discover::ProbeVerdict;
     let probe = ctx
         .caps
@@ -100,27 +101,47 @@ fn probe_findings(ctx: &CheckCtx<'_>, feature: &str, under: bool) -> Result<Vec<
         .find(|p| p.feature == feature)
         .ok_or_else(|| format!("{feature} was not probed"))?;
     ctx.record(probe.exchanges.iter().cloned());
-    Ok(match (&probe.verdict, under) {
-        (ProbeVerdict::Unknown(why), _) => {
-            return Err(format!("the {feature} probe could not tell: {why}"))
-        }
-        (ProbeVerdict::Works, true) => vec![Finding::new(
-            format!("/ServiceProviderConfig {feature}.supported"),
-            format!("true, since the server applies a {feature}"),
+    match &probe.verdict {
+        ProbeVerdict::Unknown(why) => Err(format!("the {feature} probe could not tell: {why}")),
+        _ => Ok(probe),
+    }
+}
+
+/// RFC 7643 §5: `feature.supported` says what the server does; a probe
+/// found the feature working while it says false, or refused while it
+/// says true.
+fn claim_findings(ctx: &CheckCtx<'_>, feature: &str) -> Result<Vec<Finding>, String> {
+    use crate::discover::ProbeVerdict;
+    let probe = probe_of(ctx, feature)?;
+    let subject = format!("/ServiceProviderConfig {feature}.supported");
+    Ok(match &probe.verdict {
+        ProbeVerdict::Works if !probe.claimed => vec![Finding::new(
+            subject,
+            format!("true, since the server supports {feature}"),
             "false",
         )],
-        (ProbeVerdict::Ignored(how), false) => vec![Finding::new(
-            format!("a {feature} the SPC says is unsupported"),
-            "refused, or applied",
-            how.clone(),
+        ProbeVerdict::Missing(how) => vec![Finding::new(
+            subject,
+            format!("false, since the server refuses {feature} ({how})"),
+            "true",
         )],
         _ => vec![],
     })
 }
 
-/// RFC 7643 §5: `filter.supported` false, yet filters work.
+/// RFC 7643 §5: `filter.supported` says whether filters work.
 pub fn spc_filter_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
-    async move { probe_findings(ctx, "filter", true) }.boxed()
+    async move { claim_findings(ctx, "filter") }.boxed()
+}
+
+/// RFC 7643 §5: `patch.supported` says whether PATCH works.
+pub fn spc_patch_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move { claim_findings(ctx, "patch") }.boxed()
+}
+
+/// RFC 7643 §5: `sort.supported` says whether sorting works.
+pub fn spc_sort_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move { claim_findings(ctx, "sort") }.boxed()
 }
 
 /// RFC 7644 §3.4.2.2: a filter the server does not support is refused,
@@ -128,7 +149,17 @@ pub fn spc_filter_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<F
 pub fn unadvertised_filter_not_ignored<'a>(
     ctx: &'a CheckCtx<'a>,
 ) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
-    async move { probe_findings(ctx, "filter", false) }.boxed()
+    async move {
+        Ok(match &probe_of(ctx, "filter")?.verdict {
+            crate::discover::ProbeVerdict::Ignored(how) => vec![Finding::new(
+                "a filter the SPC says is unsupported",
+                "refused, or applied",
+                how.clone(),
+            )],
+            _ => vec![],
+        })
+    }
+    .boxed()
 }
 
 /// RFC 7643 §2.1 attribute name ABNF, with `$ref` (used by RFC 7643 itself).

@@ -94,6 +94,8 @@ pub fn registry() -> &'static [(&'static str, CheckFn)] {
             discovery::resource_type_endpoints_relative,
         ),
         ("discovery.spc-filter-claim", discovery::spc_filter_claim),
+        ("discovery.spc-patch-claim", discovery::spc_patch_claim),
+        ("discovery.spc-sort-claim", discovery::spc_sort_claim),
         (
             "filter.unadvertised-not-ignored",
             discovery::unadvertised_filter_not_ignored,

@@ -1,123 +1,258 @@
-//! Probing an optional feature that /ServiceProviderConfig says is not
-//! supported, instead of taking the claim on trust. For filtering, two
-//! resources are created and one is asked for by a filter: the server
-//! refuses the filter (the claim holds: filter cases are skipped), ignores
-//! it and returns the other (a failure: RFC 7644 §3.4.2.2 "only those
-//! resources matching the filter expression SHALL be returned"), or applies
-//! it (the SPC under-advertises: the filter cases then run). The verdict is
-//! kept in the capabilities, where the built-in checks
-//! `discovery.spc-claims-probed` and `filter.unadvertised-not-ignored` read it.
+//! Probing what /ServiceProviderConfig claims instead of taking it on
+//! trust, with Users the probe creates and deletes:
+//! - **filter**, when the SPC says it is unsupported: one of two Users is
+//!   asked for by a filter. Refused: the claim holds and filter cases skip.
+//!   Ignored (the other comes back): a failure, RFC 7644 §3.4.2.2 "only
+//!   those resources matching the filter expression SHALL be returned".
+//!   Applied: the SPC under-advertises, and the filter cases run.
+//! - **patch**, always: one User is patched. Working while the SPC says
+//!   unsupported, or refused with 501/405 while it says supported, the SPC
+//!   is wrong; the patch cases then follow what the server does.
+//! - **sort**, when the SPC says it is unsupported and filters work: two
+//!   Users asked for in descending order. Sorted: the SPC under-advertises.
+//!
+//! The verdicts are kept in the capabilities, where the built-in checks
+//! `discovery.spc-*-claim` and `filter.unadvertised-not-ignored` read them.
 
 use serde_json::{json, Value};
 
-use super::exec::{fresh_token, Context};
+use super::exec::{fresh_token, refusal_rule, Context};
 use crate::discover::{list_items, Capabilities, Probe, ProbeVerdict, ResourceType};
-use crate::http::{Exchange, Request};
-use crate::scim::urn;
+use crate::http::{Exchange, Request, Response};
+use crate::scim::{urn, Mutability};
 
-/// The capabilities after probing what the SPC says is unsupported.
+/// The capabilities after probing the SPC's claims.
 pub async fn adjust(ctx: &Context<'_>) -> Capabilities {
     let mut caps = ctx.caps.clone();
-    let user = caps.resource_type("User").cloned();
-    if let (false, true, Some(rt)) = (caps.feature("filter"), caps.spc.is_some(), user) {
-        let probe = filter(ctx, &rt).await;
-        if probe.verdict == ProbeVerdict::Works {
-            if let Some(f) = caps.spc.as_mut().and_then(|s| s.get_mut("filter")) {
-                f["supported"] = json!(true);
-            } else if let Some(spc) = caps.spc.as_mut() {
-                spc["filter"] = json!({"supported": true});
-            }
-        }
-        caps.probes.push(probe);
+    let Some(rt) = caps.resource_type("User").cloned() else {
+        return caps;
+    };
+    if caps.spc.is_none() {
+        return caps;
+    }
+    if !caps.feature("filter") {
+        let probe = Probing::new(ctx, &rt, "filter", false).filter().await;
+        record(&mut caps, probe);
+    }
+    let probe = Probing::new(ctx, &rt, "patch", caps.feature("patch"))
+        .patch()
+        .await;
+    record(&mut caps, probe);
+    if !caps.feature("sort") && caps.feature("filter") {
+        let probe = Probing::new(ctx, &rt, "sort", false).sort().await;
+        record(&mut caps, probe);
     }
     caps
 }
 
-async fn filter(ctx: &Context<'_>, rt: &ResourceType) -> Probe {
-    let mut exchanges = vec![];
-    let verdict = filter_verdict(ctx, rt, &mut exchanges).await;
-    Probe {
-        feature: "filter".into(),
-        verdict,
-        exchanges,
+/// Keeps a probe, and makes the SPC say what the server does.
+fn record(caps: &mut Capabilities, probe: Probe) {
+    let supported = match probe.verdict {
+        ProbeVerdict::Works => Some(true),
+        ProbeVerdict::Missing(_) => Some(false),
+        _ => None,
+    };
+    if let (Some(s), Some(spc)) = (supported, caps.spc.as_mut()) {
+        match spc.get_mut(&probe.feature).filter(|f| f.is_object()) {
+            Some(f) => f["supported"] = json!(s),
+            None => spc[&probe.feature] = json!({ "supported": s }),
+        }
+    }
+    caps.probes.push(probe);
+}
+
+/// One probe: the Users it made, the exchanges it recorded.
+struct Probing<'c, 'a> {
+    ctx: &'c Context<'a>,
+    rt: &'c ResourceType,
+    feature: &'static str,
+    claimed: bool,
+    made: Vec<(String, String)>,
+    exchanges: Vec<Exchange>,
+}
+
+impl<'c, 'a> Probing<'c, 'a> {
+    fn new(
+        ctx: &'c Context<'a>,
+        rt: &'c ResourceType,
+        feature: &'static str,
+        claimed: bool,
+    ) -> Self {
+        Probing {
+            ctx,
+            rt,
+            feature,
+            claimed,
+            made: vec![],
+            exchanges: vec![],
+        }
+    }
+
+    async fn send(&mut self, req: Request) -> Result<Response, String> {
+        let (ex, result) = self.ctx.client.send(&req).await;
+        self.exchanges.push(ex);
+        result.map_err(|e| format!("{} {}: {e}", req.method, req.target))
+    }
+
+    /// Creates `n` Users named `<token>-<i>@example.com`, in that order.
+    async fn users(&mut self, n: usize) -> Result<String, ProbeVerdict> {
+        let token = fresh_token(self.ctx);
+        for i in 0..n {
+            let name = format!("{token}-{i}@example.com");
+            let body = json!({"schemas": [urn::USER], "userName": name});
+            let mut fresh = || fresh_token(self.ctx);
+            let body = super::declared::fill_required(self.ctx.caps, "User", &body, &mut fresh);
+            let resp = self
+                .send(Request::post_json(self.rt.endpoint.clone(), &body))
+                .await
+                .map_err(ProbeVerdict::Unknown)?;
+            let id = resp
+                .json()
+                .filter(|_| (200..300).contains(&resp.status))
+                .and_then(|b| b["id"].as_str().map(str::to_string))
+                .filter(|i| super::ledger::is_safe_id(i));
+            let Some(id) = id else {
+                return Err(ProbeVerdict::Unknown(format!(
+                    "could not create a User to probe with (POST answered {})",
+                    resp.status
+                )));
+            };
+            let owner = format!("({} probe)", self.feature);
+            self.ctx.ledger.created(&self.rt.endpoint, &id, &owner);
+            self.made.push((id, name));
+        }
+        Ok(token)
+    }
+
+    /// Deletes what the probe made and gives the probe.
+    async fn finish(self, verdict: ProbeVerdict) -> Probe {
+        let targets = self
+            .made
+            .iter()
+            .map(|(id, _)| format!("{}/{id}", self.rt.endpoint))
+            .collect();
+        super::exec::cleanup_targets(self.ctx, targets).await;
+        Probe {
+            feature: self.feature.into(),
+            claimed: self.claimed,
+            verdict,
+            exchanges: self.exchanges,
+        }
+    }
+
+    async fn filter(mut self) -> Probe {
+        let verdict = match self.users(2).await {
+            Err(v) => v,
+            Ok(_) => {
+                let mut req = Request::get(self.rt.endpoint.clone());
+                let wanted = self.made[0].1.clone();
+                req.query = vec![("filter".into(), format!("userName eq \"{wanted}\""))];
+                match self.send(req).await {
+                    Err(e) => ProbeVerdict::Unknown(e),
+                    Ok(r) if r.status == 200 => {
+                        let ids = ids_of(&r);
+                        if ids.contains(&self.made[1].0) {
+                            ProbeVerdict::Ignored(format!(
+                                "filter=userName eq \"{wanted}\" answered 200 with another User ({})",
+                                self.made[1].0
+                            ))
+                        } else if ids.contains(&self.made[0].0) {
+                            ProbeVerdict::Works
+                        } else {
+                            ProbeVerdict::Unknown("a filtered list held neither probe User".into())
+                        }
+                    }
+                    Ok(r) => ProbeVerdict::Refused(answered("GET with a filter", &r)),
+                }
+            }
+        };
+        self.finish(verdict).await
+    }
+
+    async fn patch(mut self) -> Probe {
+        // A writable attribute every User schema is likely to declare.
+        let user = self
+            .ctx
+            .caps
+            .schemas
+            .iter()
+            .find(|s| s.id == self.rt.schema);
+        let writable = |name: &str| {
+            user.and_then(|s| s.attribute(name))
+                .is_some_and(|a| a.mutability == Mutability::ReadWrite)
+        };
+        let verdict = match self.users(1).await {
+            Err(v) => v,
+            Ok(token) => {
+                let (path, value) = if writable("active") {
+                    ("active", json!(false))
+                } else {
+                    ("userName", json!(format!("{token}-patched@example.com")))
+                };
+                let body = json!({"schemas": [urn::PATCH_OP],
+                    "Operations": [{"op": "replace", "path": path, "value": value}]});
+                let mut req =
+                    Request::post_json(format!("{}/{}", self.rt.endpoint, self.made[0].0), &body);
+                req.method = "PATCH".into();
+                match self.send(req).await {
+                    Err(e) => ProbeVerdict::Unknown(e),
+                    Ok(r) if (200..300).contains(&r.status) => ProbeVerdict::Works,
+                    // Only "not implemented" and "method not allowed" say
+                    // PATCH itself is missing; another refusal may be of
+                    // this one operation.
+                    Ok(r) if self.claimed && matches!(r.status, 501 | 405) => {
+                        ProbeVerdict::Missing(answered("PATCH", &r))
+                    }
+                    Ok(r) if self.claimed => ProbeVerdict::Unknown(answered("PATCH", &r)),
+                    Ok(r) => ProbeVerdict::Refused(answered("PATCH", &r)),
+                }
+            }
+        };
+        self.finish(verdict).await
+    }
+
+    async fn sort(mut self) -> Probe {
+        let verdict = match self.users(2).await {
+            Err(v) => v,
+            Ok(token) => {
+                let mut req = Request::get(self.rt.endpoint.clone());
+                req.query = vec![
+                    ("filter".into(), format!("userName sw \"{token}-\"")),
+                    ("sortBy".into(), "userName".into()),
+                    ("sortOrder".into(), "descending".into()),
+                ];
+                match self.send(req).await {
+                    Err(e) => ProbeVerdict::Unknown(e),
+                    Ok(r) if r.status == 200 => {
+                        let descending = vec![self.made[1].0.clone(), self.made[0].0.clone()];
+                        if ids_of(&r) == descending {
+                            ProbeVerdict::Works
+                        } else {
+                            ProbeVerdict::Refused(
+                                "sortBy=userName&sortOrder=descending answered 200 unsorted".into(),
+                            )
+                        }
+                    }
+                    Ok(r) => ProbeVerdict::Refused(answered("GET with sortBy", &r)),
+                }
+            }
+        };
+        self.finish(verdict).await
     }
 }
 
-async fn filter_verdict(
-    ctx: &Context<'_>,
-    rt: &ResourceType,
-    exchanges: &mut Vec<Exchange>,
-) -> ProbeVerdict {
-    let mut made = vec![];
-    for _ in 0..2 {
-        let name = format!("{}@example.com", fresh_token(ctx));
-        let body = json!({"schemas": [urn::USER], "userName": name});
-        let mut fresh = || fresh_token(ctx);
-        let body = super::declared::fill_required(ctx.caps, "User", &body, &mut fresh);
-        let req = Request::post_json(rt.endpoint.clone(), &body);
-        let (ex, result) = ctx.client.send(&req).await;
-        exchanges.push(ex);
-        let created = result.ok().and_then(|r| {
-            let b = r.json().filter(|_| (200..300).contains(&r.status))?;
-            let id = b["id"]
-                .as_str()
-                .filter(|i| super::ledger::is_safe_id(i))?
-                .to_string();
-            Some((id, b["userName"].as_str().unwrap_or(&name).to_string()))
-        });
-        match created {
-            Some((id, user_name)) => {
-                ctx.ledger.created(&rt.endpoint, &id, "(filter probe)");
-                made.push((id, user_name));
-            }
-            None => break,
-        }
+fn ids_of(r: &Response) -> Vec<String> {
+    let body = r.json().unwrap_or(Value::Null);
+    list_items(&body)
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i["id"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn answered(what: &str, r: &Response) -> String {
+    match refusal_rule(r) {
+        Some(rule) => format!("{what} answered {rule}"),
+        None => format!("{what} answered {}", r.status),
     }
-    let verdict = if made.len() < 2 {
-        ProbeVerdict::Unknown("could not create two Users to filter".into())
-    } else {
-        let mut req = Request::get(rt.endpoint.clone());
-        req.query = vec![(
-            "filter".into(),
-            format!("userName eq \"{}\"", made[0].1.replace('"', "\\\"")),
-        )];
-        let (ex, result) = ctx.client.send(&req).await;
-        exchanges.push(ex);
-        match result {
-            Err(e) => ProbeVerdict::Unknown(format!("GET with a filter: {e}")),
-            Ok(r) if r.status == 200 => {
-                let body = r.json().unwrap_or(Value::Null);
-                let ids: Vec<&str> = list_items(&body)
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|i| i["id"].as_str())
-                    .collect();
-                if ids.contains(&made[1].0.as_str()) {
-                    ProbeVerdict::Ignored(format!(
-                        "filter=userName eq \"{}\" answered 200 with another User ({})",
-                        made[0].1, made[1].0
-                    ))
-                } else if ids.contains(&made[0].0.as_str()) {
-                    ProbeVerdict::Works
-                } else {
-                    ProbeVerdict::Unknown("a filtered list held neither probe User".into())
-                }
-            }
-            Ok(r) => {
-                let detail = r
-                    .json()
-                    .and_then(|b| b["detail"].as_str().map(str::to_string))
-                    .unwrap_or_default();
-                ProbeVerdict::Refused(format!("GET with a filter answered {} {detail}", r.status))
-            }
-        }
-    };
-    super::exec::cleanup_targets(
-        ctx,
-        made.iter()
-            .map(|(id, _)| format!("{}/{id}", rt.endpoint))
-            .collect(),
-    )
-    .await;
-    verdict
 }

@@ -66,6 +66,9 @@ bugs! {
     JsonContentType = "json-content-type", "crud", "responses are labelled application/json instead of application/scim+json";
     EtagNotMetaVersion = "etag-not-meta-version", "crud", "the ETag header differs from meta.version";
     SpcFilterUnderAdvertised = "spc-filter-under-advertised", "discovery", "/ServiceProviderConfig says filter.supported false, yet filters work";
+    SpcPatchUnderAdvertised = "spc-patch-under-advertised", "discovery", "/ServiceProviderConfig says patch.supported false, yet PATCH works";
+    SpcPatchOverAdvertised = "spc-patch-over-advertised", "discovery", "/ServiceProviderConfig says patch.supported true, yet PATCH answers 501";
+    SpcSortUnderAdvertised = "spc-sort-under-advertised", "discovery", "/ServiceProviderConfig says sort.supported false, yet sorting works";
     SpcFilterFalseIgnored = "spc-filter-false-ignored", "filter", "/ServiceProviderConfig says filter.supported false, and a filter is ignored instead of refused";
     FilterIgnored = "filter-ignored", "filter", "the filter parameter is ignored and every resource is returned";
     FilterCaseSensitive = "filter-case-sensitive", "filter", "string comparisons are case-sensitive although userName is not caseExact";

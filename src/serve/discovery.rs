@@ -35,12 +35,14 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
     let mut spc = json!({
         "schemas": [schema],
         "documentationUri": "https://example.invalid/scimitar",
-        "patch": {"supported": !app.bug(Bug::UnsupportedPatch400) && !app.shape(Shape::NoPatch)},
+        "patch": {"supported": !app.bug(Bug::UnsupportedPatch400)
+            && !app.shape(Shape::NoPatch)
+            && !app.bug(Bug::SpcPatchUnderAdvertised)},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
         "filter": {"supported": app.filters_advertised(), "maxResults": app.page_size()},
         "pagination": super::paging::spc(&app),
         "changePassword": {"supported": false},
-        "sort": {"supported": true},
+        "sort": {"supported": !app.bug(Bug::SpcSortUnderAdvertised)},
         "etag": {"supported": app.etags()},
         "authenticationSchemes": [{
             "type": "oauthbearertoken",

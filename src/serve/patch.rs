@@ -39,7 +39,7 @@ pub async fn patch(
     body: Bytes,
     kind: Kind,
 ) -> Response {
-    if app.shape(super::Shape::NoPatch) {
+    if app.shape(super::Shape::NoPatch) || app.bug(Bug::SpcPatchOverAdvertised) {
         return error(
             &app,
             StatusCode::NOT_IMPLEMENTED,

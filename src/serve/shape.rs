@@ -68,9 +68,7 @@ impl Shape {
             Shape::AbsoluteEndpoints => &["discovery.resource-types.endpoint-relative"],
             // Schemas unlike RFC 7643 §8.7.1's, which it calls an example: a warning.
             Shape::Minimal | Shape::EmailUserName => &["discovery.schemas.core-match-rfc"],
-            Shape::FilterUnderAdvertised => {
-                &["discovery.service-provider-config.filter-claim-true"]
-            }
+            Shape::FilterUnderAdvertised => &["discovery.service-provider-config.filter-claim"],
             // 404 on /Me is legal (the subject may have no resource) but
             // cannot be told from a missing /Me: a warning.
             Shape::NoMe => &["errors.me"],
