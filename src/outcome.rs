@@ -199,7 +199,21 @@ pub struct RunReport {
     /// The run against the baseline of known failures, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Comparison>,
+    /// Cases run again alone; their outcomes in `cases` are the second ones.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reruns: Vec<Rerun>,
     pub cases: Vec<CaseOutcome>,
+}
+
+/// A case run again alone at the end of the run, after it met a 5xx or a
+/// broken connection while other cases ran beside it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rerun {
+    pub id: String,
+    /// What the case met (`503 to GET …`, `a broken connection on …`).
+    pub cause: String,
+    pub before: Status,
+    pub after: Status,
 }
 
 impl RunReport {

@@ -76,9 +76,12 @@ async fn a_create_whose_answer_was_lost_is_swept() {
         "{:?}",
         report.cases[0].message
     );
+    // The case's user, and the one the run's PATCH probe created, whose
+    // answer was lost the same way: the sweep found and deleted both.
     assert_eq!(
-        report.cleanup.created, 1,
-        "the sweep found the user: {:?}",
+        (report.cleanup.created, report.cleanup.deleted),
+        (2, 2),
+        "the sweep found the users: {:?}",
         report.cleanup
     );
     assert!(report.cleanup.leftover.is_empty(), "{:?}", report.cleanup);

@@ -262,3 +262,39 @@ fn list_and_list_bugs() {
     let o = run(&["run", "http://127.0.0.1:1/", "--bug", "soft-delete"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// A server that answers 503 to requests that overlap: the cases that met
+/// it beside others run again alone, their second verdicts stand, the
+/// report lists what changed and the console suggests --concurrency 1.
+#[test]
+fn cases_broken_by_load_run_again_alone() {
+    let json = tmp("busy").join("r.json");
+    let o = run(&[
+        "run",
+        "--quiet",
+        "--bug",
+        "busy-503",
+        "--area",
+        "crud",
+        "--concurrency",
+        "4",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}\n{err}");
+    assert!(out.contains("try --concurrency 1"), "{out}");
+    assert!(out.contains("nothing left behind"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let reruns = report["reruns"].as_array().expect("reruns in the report");
+    assert!(
+        reruns.iter().any(|r| r["before"] != r["after"]),
+        "{reruns:?}"
+    );
+    assert!(reruns
+        .iter()
+        .all(|r| r["cause"].as_str().unwrap().starts_with("503")));
+    // Alone, nothing overlaps: no case is left errored.
+    assert_eq!(report["summary"]["errored"], 0, "{out}");
+}

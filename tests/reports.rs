@@ -58,6 +58,7 @@ fn sample() -> RunReport {
         error: None,
         duration_ms: 1,
         curl: failed.curl.clone().unwrap(),
+        broken: false,
     }];
     let mut warned = case(
         "crud.uniqueness.case-variant-409",
@@ -118,6 +119,7 @@ fn sample() -> RunReport {
         interrupted: false,
         summary: Summary::of(&cases),
         baseline: None,
+        reruns: vec![],
         cleanup: Cleanup {
             created: 3,
             deleted: 3,

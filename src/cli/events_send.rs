@@ -127,6 +127,7 @@ async fn send_command(args: SendArgs) -> i32 {
         summary: Summary::of(&cases),
         cleanup: Cleanup::default(),
         baseline: None,
+        reruns: vec![],
         cases,
     };
     let mut code = if report.failing().next().is_some() {

@@ -882,6 +882,7 @@ impl Sender<'_> {
             error,
             duration_ms: took.as_millis() as u64,
             curl,
+            broken: false,
         }
     }
 }

@@ -317,6 +317,7 @@ mod tests {
                 error: None,
                 duration_ms: 1,
                 curl: "curl".into(),
+                broken: false,
             },
             file: None,
             note: None,

@@ -412,6 +412,7 @@ impl Client {
             error,
             duration_ms: took.as_millis() as u64,
             curl,
+            broken: matches!(result, Err(HttpError::Connect(_) | HttpError::Transport(_))),
         }
     }
 }

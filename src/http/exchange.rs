@@ -56,6 +56,10 @@ pub struct Exchange {
     pub duration_ms: u64,
     /// A shell command that sends the same request; secrets are shell variables.
     pub curl: String,
+    /// The connection failed or broke (refused, reset) before an answer:
+    /// a sign of a server under load, not of a verdict.
+    #[serde(skip)]
+    pub broken: bool,
 }
 
 /// Builds a curl command line for a request whose headers are already

@@ -48,6 +48,7 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         report.duration_ms as f64 / 1000.0, report.target
     ));
     out.push_str(&blocking_rules(report));
+    out.push_str(&reruns(report));
     if let Some(b) = &report.baseline {
         out.push_str(&format!(
             "baseline: {} known failures, {} new, {} fixed\n",
@@ -76,6 +77,36 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
         out.push_str(&format!(
             "the run was interrupted; {skipped} cases did not run\n"
         ));
+    }
+    out
+}
+
+/// The cases run again alone, and a hint when that changed verdicts.
+fn reruns(report: &RunReport) -> String {
+    if report.reruns.is_empty() {
+        return String::new();
+    }
+    let changed: Vec<&crate::outcome::Rerun> = report
+        .reruns
+        .iter()
+        .filter(|r| r.before != r.after)
+        .collect();
+    let mut out = format!(
+        "{} cases met a 5xx or a broken connection beside others and were run again alone; {} verdicts changed\n",
+        report.reruns.len(),
+        changed.len()
+    );
+    for r in &changed {
+        out.push_str(&format!(
+            "  {}: {} -> {} (after {})\n",
+            r.id,
+            r.before.as_str(),
+            r.after.as_str(),
+            r.cause
+        ));
+    }
+    if !changed.is_empty() {
+        out.push_str("  the server answers differently under load: try --concurrency 1\n");
     }
     out
 }

@@ -14,6 +14,7 @@ pub mod plan;
 mod population;
 mod probe;
 mod query;
+mod rerun;
 pub mod sequences;
 pub mod sweep;
 pub mod template;
@@ -122,13 +123,18 @@ pub async fn run(
         .collect()
         .await;
     outcomes.sort_by_key(|(i, _)| *i);
+    let mut outcomes: Vec<CaseOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
+    let reruns = rerun::alone(&ctx, cases, &mut outcomes, options.concurrency).await;
     // Anything still live (a case cut short), or created without the run
     // learning of it, is deleted now.
-    exec::cleanup_targets(&ctx, ledger.all_live()).await;
+    // Deletions that failed during the run (a busy server) get one more try.
+    let mut targets = ledger.all_live();
+    targets.extend(ledger.leftovers());
+    exec::cleanup_targets(&ctx, targets).await;
     if sweep::find_unrecorded(&ctx).await > 0 {
         exec::cleanup_targets(&ctx, ledger.all_live()).await;
     }
-    let cases: Vec<CaseOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
+    let cases = outcomes;
     let (created, deleted, leftover) = ledger.totals();
     RunReport {
         tool: "scimitar".into(),
@@ -140,6 +146,7 @@ pub async fn run(
         interrupted: interrupted.load(std::sync::atomic::Ordering::SeqCst),
         summary: Summary::of(&cases),
         baseline: None,
+        reruns,
         cleanup: Cleanup {
             created,
             deleted,

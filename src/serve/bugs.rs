@@ -184,6 +184,7 @@ bugs! {
     ReceiverAcceptsWrongAudience = "receiver-accepts-wrong-audience", "receiver", "the receiver accepts SETs whose aud does not name it";
     ReceiverAcceptsSubClaim = "receiver-accepts-sub-claim", "receiver", "the receiver accepts SETs that use sub instead of sub_id";
     ReceiverProcessesDuplicates = "receiver-processes-duplicates", "receiver", "the receiver processes a SET again when its jti repeats";
+    Busy503 = "busy-503", "robustness", "a request that arrives while another is being answered gets 503 (a server that breaks under concurrency)";
     LongFilter500 = "long-filter-500", "robustness", "a filter whose comparison value is longer than 200 characters answers 500 with a plain-text body";
     DeepJson500 = "deep-json-500", "robustness", "a request body nested deeper than 32 levels answers 500 with a plain-text body";
     MalformedAuthAccepted = "malformed-auth-accepted", "robustness", "an Authorization header of `Bearer` with no token, or with a token holding whitespace, is accepted";

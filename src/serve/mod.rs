@@ -21,6 +21,7 @@ mod store;
 mod validate;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::{Request, State};
@@ -77,6 +78,8 @@ struct AppInner {
     config: ServerConfig,
     model: shape::Model,
     store: Mutex<Store>,
+    /// Requests being answered (for the busy-503 bug).
+    in_flight: AtomicUsize,
     events: Option<events::Events>,
 }
 
@@ -91,6 +94,7 @@ impl App {
         App {
             inner: Arc::new(AppInner {
                 model: shape::Model::new(&config.shapes),
+                in_flight: AtomicUsize::new(0),
                 config,
                 store: Mutex::new(Store::default()),
                 events,
@@ -196,6 +200,7 @@ pub fn router(config: ServerConfig) -> Router {
             events::respond_async,
         ))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
+        .layer(middleware::from_fn_with_state(app.clone(), busy))
         .with_state(app.clone());
     let mut root = Router::new()
         .nest(BASE_PATH, api)
@@ -204,6 +209,24 @@ pub fn router(config: ServerConfig) -> Router {
         root = root.merge(events::routes(&app));
     }
     root.fallback(resources::not_found).with_state(app)
+}
+
+/// Under the busy-503 bug, a request that arrives while another is being
+/// answered gets 503, as servers that break under concurrency do.
+async fn busy(State(app): State<App>, req: Request, next: Next) -> Response {
+    if !app.bug(Bug::Busy503) {
+        return next.run(req).await;
+    }
+    let before = app.inner.in_flight.fetch_add(1, Ordering::SeqCst);
+    let resp = if before > 0 {
+        respond::error(&app, StatusCode::SERVICE_UNAVAILABLE, None, "busy")
+    } else {
+        // Long enough that requests sent at once overlap.
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        next.run(req).await
+    };
+    app.inner.in_flight.fetch_sub(1, Ordering::SeqCst);
+    resp
 }
 
 /// Refuses requests without the configured bearer token (RFC 7644 §2);
