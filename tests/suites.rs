@@ -92,13 +92,14 @@ fn clean_reports() -> &'static [RunReport; 2] {
 }
 
 /// The bugs the suites are run against: those of the receiver role are
-/// caught by `scimitar events send` (tests/events_send.rs) instead, and
-/// robustness bugs by `scimitar fuzz` (tests/fuzz.rs).
+/// caught by `scimitar events send` (tests/events_send.rs) instead,
+/// robustness bugs by `scimitar fuzz` (tests/fuzz.rs), and load bugs by the
+/// run's re-run of cases alone (tests/cli.rs).
 fn matrix_bugs() -> impl Iterator<Item = Bug> {
     Bug::ALL
         .iter()
         .copied()
-        .filter(|b| !matches!(b.area(), "receiver" | "robustness"))
+        .filter(|b| !matches!(b.area(), "receiver" | "robustness" | "load"))
 }
 
 /// What one bug did to a run.

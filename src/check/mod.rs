@@ -2,6 +2,7 @@
 //! (cross-endpoint consistency, set comparisons). Each is registered by id
 //! and called from a suite step `check: <id>`.
 
+pub mod auth;
 pub mod discovery;
 
 use std::sync::Mutex;
@@ -51,7 +52,22 @@ impl<'a> CheckCtx<'a> {
 
     /// An authenticated GET, recorded for the report.
     pub async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Response, String> {
+        self.send_get(path, query, true).await
+    }
+
+    /// A GET without credentials, recorded for the report.
+    pub async fn get_anonymous(&self, path: &str) -> Result<Response, String> {
+        self.send_get(path, &[], false).await
+    }
+
+    async fn send_get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        authenticate: bool,
+    ) -> Result<Response, String> {
         let mut req = Request::get(path);
+        req.authenticate = authenticate;
         req.query = query
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -93,6 +109,7 @@ pub fn registry() -> &'static [(&'static str, CheckFn)] {
             "discovery.resource-type-endpoints-relative",
             discovery::resource_type_endpoints_relative,
         ),
+        ("auth.challenge-matches-spc", auth::challenge_matches_spc),
         ("discovery.spc-filter-claim", discovery::spc_filter_claim),
         ("discovery.spc-patch-claim", discovery::spc_patch_claim),
         ("discovery.spc-sort-claim", discovery::spc_sort_claim),

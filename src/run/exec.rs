@@ -299,9 +299,17 @@ impl CaseRun<'_, '_> {
             return Ok(());
         }
         for rt in &self.ctx.caps.resource_types {
+            // The collection itself, or an empty id, names no resource the
+            // run created; on a lenient server it could name them all.
+            let target = target.trim_end_matches('/');
+            if target == rt.endpoint {
+                return Err(Stop::Errored(format!(
+                    "refusing {method} {target}: it names no single resource"
+                )));
+            }
             if let Some(rest) = target.strip_prefix(&format!("{}/", rt.endpoint)) {
                 let id = rest.split('/').next().unwrap_or(rest);
-                if !id.is_empty() && !self.ctx.ledger.may_modify(id) {
+                if !self.ctx.ledger.may_modify(id) {
                     return Err(Stop::Errored(format!(
                         "refusing {method} {target}: the run did not create that resource"
                     )));

@@ -70,6 +70,13 @@ bugs! {
     SpcPatchOverAdvertised = "spc-patch-over-advertised", "discovery", "/ServiceProviderConfig says patch.supported true, yet PATCH answers 501";
     SpcSortUnderAdvertised = "spc-sort-under-advertised", "discovery", "/ServiceProviderConfig says sort.supported false, yet sorting works";
     SpcFilterFalseIgnored = "spc-filter-false-ignored", "filter", "/ServiceProviderConfig says filter.supported false, and a filter is ignored instead of refused";
+    AttributesDropSchemas = "attributes-drop-schemas", "attributes", "the attributes parameter returns the named attributes and id, without schemas";
+    UnauthorizedPlainText = "unauthorized-plain-text", "auth", "401 answers are text/plain \"Unauthorized\", with no SCIM Error body";
+    WwwAuthenticateWrongScheme = "www-authenticate-wrong-scheme", "auth", "401 challenges name Basic although only a bearer token scheme is advertised";
+    ErrorBodyMissing = "error-body-missing", "errors", "412 and 501 answers carry no body";
+    NonUuidId500 = "non-uuid-id-500", "errors", "an id that is not a UUID answers 500 (\"invalid input syntax for type uuid\")";
+    GroupMetaIncomplete = "group-meta-incomplete", "crud", "Group meta lacks resourceType and lastModified";
+    EmptyIdFirstResource = "empty-id-first-resource", "crud", "GET /Users/ (an empty id) answers the first stored User";
     FilterIgnored = "filter-ignored", "filter", "the filter parameter is ignored and every resource is returned";
     FilterCaseSensitive = "filter-case-sensitive", "filter", "string comparisons are case-sensitive although userName is not caseExact";
     FilterIgnoresNot = "filter-ignores-not", "filter", "`not (x)` is evaluated as `x`";
@@ -184,7 +191,7 @@ bugs! {
     ReceiverAcceptsWrongAudience = "receiver-accepts-wrong-audience", "receiver", "the receiver accepts SETs whose aud does not name it";
     ReceiverAcceptsSubClaim = "receiver-accepts-sub-claim", "receiver", "the receiver accepts SETs that use sub instead of sub_id";
     ReceiverProcessesDuplicates = "receiver-processes-duplicates", "receiver", "the receiver processes a SET again when its jti repeats";
-    Busy503 = "busy-503", "robustness", "a request that arrives while another is being answered gets 503 (a server that breaks under concurrency)";
+    Busy503 = "busy-503", "load", "a request that arrives while another is being answered gets 503 (a server that breaks under concurrency)";
     LongFilter500 = "long-filter-500", "robustness", "a filter whose comparison value is longer than 200 characters answers 500 with a plain-text body";
     DeepJson500 = "deep-json-500", "robustness", "a request body nested deeper than 32 levels answers 500 with a plain-text body";
     MalformedAuthAccepted = "malformed-auth-accepted", "robustness", "an Authorization header of `Bearer` with no token, or with a token holding whitespace, is accepted";

@@ -188,7 +188,7 @@ fn answer_query(app: &App, headers: &HeaderMap, kind: Kind, q: &query::Query) ->
                     &store,
                     e,
                     &base,
-                    !app.bug(Bug::MetaIncomplete),
+                    super::meta_complete(app, kind),
                     app.bug(Bug::PasswordReturned),
                     app.etags(),
                 )

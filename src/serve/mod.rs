@@ -177,6 +177,13 @@ impl App {
     }
 }
 
+/// Whether resources of `kind` carry meta.resourceType and lastModified
+/// (the meta bugs take them away).
+fn meta_complete(app: &App, kind: store::Kind) -> bool {
+    !app.bug(Bug::MetaIncomplete)
+        && !(kind == store::Kind::Group && app.bug(Bug::GroupMetaIncomplete))
+}
+
 /// The absolute base URL the client used, from its Host header.
 pub fn base_url(headers: &HeaderMap) -> String {
     let host = headers
@@ -264,16 +271,31 @@ async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Respo
     if ok {
         return next.run(req).await;
     }
-    let resp = respond::error(
-        &app,
-        StatusCode::UNAUTHORIZED,
-        None,
-        "authentication required",
-    );
+    let resp = if app.bug(Bug::UnauthorizedPlainText) {
+        let mut r =
+            axum::response::IntoResponse::into_response((StatusCode::UNAUTHORIZED, "Unauthorized"));
+        r.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("text/plain"),
+        );
+        r
+    } else {
+        respond::error(
+            &app,
+            StatusCode::UNAUTHORIZED,
+            None,
+            "authentication required",
+        )
+    };
+    let challenge = if app.bug(Bug::WwwAuthenticateWrongScheme) {
+        "Basic realm=\"scimitar\""
+    } else {
+        "Bearer realm=\"scimitar\""
+    };
     if app.bug(Bug::NoWwwAuthenticate) {
         resp
     } else {
-        respond::with_header(resp, header::WWW_AUTHENTICATE, "Bearer realm=\"scimitar\"")
+        respond::with_header(resp, header::WWW_AUTHENTICATE, challenge)
     }
 }
 

@@ -167,9 +167,14 @@ pub fn project(
     let wanted = paths(attributes);
     if !wanted.is_empty() && !app.bug(Bug::AttributesIgnored) {
         let mut out = Map::new();
-        for always in ["schemas", "id"] {
-            if let Some(v) = obj.get(always) {
-                out.insert(always.into(), v.clone());
+        let always: &[&str] = if app.bug(Bug::AttributesDropSchemas) {
+            &["id"]
+        } else {
+            &["schemas", "id"]
+        };
+        for always in always {
+            if let Some(v) = obj.get(*always) {
+                out.insert(always.to_string(), v.clone());
             }
         }
         for p in &wanted {

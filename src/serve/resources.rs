@@ -40,6 +40,13 @@ pub fn routes(kind: Kind) -> Router<App> {
             &format!("{ep}/.search"),
             axum::routing::post(move |s: State<App>, h: HeaderMap, b: Bytes| search(s, h, b, kind)),
         )
+        // An empty id (`/Users/`): no resource, unless a bug finds one.
+        .route(
+            &format!("{ep}/"),
+            get(move |s: State<App>, h: HeaderMap, q: Params| {
+                read(s, h, Path(String::new()), q, kind)
+            }),
+        )
         .route(
             &format!("{ep}/{{id}}"),
             get(
@@ -248,7 +255,7 @@ fn body_of(
         store,
         entry,
         base,
-        !app.bug(Bug::MetaIncomplete),
+        super::meta_complete(app, entry.kind),
         app.bug(Bug::PasswordReturned),
         app.etags(),
     );
@@ -358,12 +365,19 @@ fn create_now(
 
 /// Finds a live resource (or a soft-deleted one under that bug).
 pub(super) fn find<'s>(app: &App, store: &'s Store, kind: Kind, id: &str) -> Option<&'s Entry> {
+    if id.is_empty() && app.bug(Bug::EmptyIdFirstResource) {
+        return store.list(kind).next();
+    }
     store
         .get(kind, id)
         .filter(|e| !e.deleted || app.bug(Bug::SoftDelete))
 }
 
 pub(super) fn missing(app: &App, kind: Kind, id: &str) -> Response {
+    if app.bug(Bug::NonUuidId500) && uuid::Uuid::parse_str(id).is_err() {
+        let body = "invalid input syntax for type uuid";
+        return (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+    }
     error(
         app,
         StatusCode::NOT_FOUND,

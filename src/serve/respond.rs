@@ -24,6 +24,9 @@ pub fn scim(app: &App, status: StatusCode, body: &Value) -> Response {
 
 /// A SCIM error (RFC 7644 §3.12).
 pub fn error(app: &App, status: StatusCode, scim_type: Option<&str>, detail: &str) -> Response {
+    if app.bug(Bug::ErrorBodyMissing) && matches!(status.as_u16(), 412 | 501) {
+        return status.into_response();
+    }
     if app.bug(Bug::ErrorAsHtml) && status == StatusCode::NOT_FOUND {
         let page = format!("<html><body><h1>{status}</h1><p>{detail}</p></body></html>");
         let mut resp = (status, page).into_response();
