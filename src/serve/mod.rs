@@ -180,8 +180,8 @@ impl App {
 /// Whether resources of `kind` carry meta.resourceType and lastModified
 /// (the meta bugs take them away).
 fn meta_complete(app: &App, kind: store::Kind) -> bool {
-    !app.bug(Bug::MetaIncomplete)
-        && !(kind == store::Kind::Group && app.bug(Bug::GroupMetaIncomplete))
+    let group_bug = kind == store::Kind::Group && app.bug(Bug::GroupMetaIncomplete);
+    !(app.bug(Bug::MetaIncomplete) || group_bug)
 }
 
 /// The absolute base URL the client used, from its Host header.
