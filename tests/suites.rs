@@ -151,6 +151,90 @@ fn matrix() -> &'static BTreeMap<&'static str, BugResult> {
     })
 }
 
+/// Under the minimal shape, for each bug: whether a case fails (the
+/// shape's own findings aside), the skip reason of each skipped case, and
+/// problems (leftovers).
+struct MinimalResult {
+    caught: bool,
+    skipped: BTreeMap<String, String>,
+    problems: Vec<String>,
+}
+
+fn minimal_matrix() -> &'static BTreeMap<&'static str, MinimalResult> {
+    static M: OnceLock<BTreeMap<&'static str, MinimalResult>> = OnceLock::new();
+    M.get_or_init(|| {
+        matrix();
+        runtime().block_on(async {
+            let runs = matrix_bugs().map(|bug| async move {
+                let (delivery, full) = setup(bug);
+                let shapes = Shapes::of([Shape::Minimal]);
+                let report = run_shaped(Bugs::of([bug]), shapes, delivery, full).await;
+                // The shape's own findings fail under every bug: they do not count.
+                let expected = Shape::Minimal.expected_findings();
+                let result = MinimalResult {
+                    caught: report
+                        .cases
+                        .iter()
+                        .any(|c| c.status == Status::Failed && !expected.contains(&c.id.as_str())),
+                    skipped: report
+                        .cases
+                        .iter()
+                        .filter(|c| c.status == Status::Skipped)
+                        .map(|c| (c.id.clone(), c.message.clone()))
+                        .collect(),
+                    problems: if report.cleanup.leftover.is_empty() {
+                        vec![]
+                    } else {
+                        vec![format!("left behind {:?}", report.cleanup.leftover)]
+                    },
+                };
+                (bug.name(), result)
+            });
+            futures::future::join_all(runs).await.into_iter().collect()
+        })
+    })
+}
+
+/// A bug the minimal shape hides must be hidden for a stated reason: every
+/// case that catches it on the full server is skipped under the shape
+/// because it needs what the shape does not declare (or is the shape's own
+/// finding). A case that ran there and passed would mean the shape blinds it.
+fn minimal_problems(bug: Bug) -> Result<(), Failed> {
+    let name = bug.name();
+    let result = &minimal_matrix()[name];
+    if !result.problems.is_empty() {
+        return Err(result.problems.join("; ").into());
+    }
+    if result.caught {
+        return Ok(());
+    }
+    let expected = Shape::Minimal.expected_findings();
+    let blinded: Vec<String> = matrix()[name]
+        .failed
+        .iter()
+        .filter(|id| !expected.contains(&id.as_str()))
+        .filter(|id| {
+            !result
+                .skipped
+                .get(*id)
+                .is_some_and(|why| why.contains("does not declare"))
+        })
+        .map(|id| match result.skipped.get(id) {
+            Some(why) => format!("{id} (skipped: {why})"),
+            None => format!("{id} (ran and passed)"),
+        })
+        .collect();
+    if blinded.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} makes no case fail under the minimal shape, and these cases that catch it on the full server are not skipped for an undeclared attribute: {}",
+            blinded.join(", ")
+        )
+        .into())
+    }
+}
+
 /// Every shape is a valid server: a clean run against it has no failure
 /// but those the shape exists to show, no errored case, and leaves nothing.
 fn shape_reports() -> &'static BTreeMap<&'static str, RunReport> {
@@ -261,6 +345,11 @@ fn main() {
     for shape in Shape::ALL.iter().copied() {
         trials.push(Trial::test(format!("shape::{}", shape.name()), move || {
             shape_problems(shape)
+        }));
+    }
+    for bug in matrix_bugs() {
+        trials.push(Trial::test(format!("minimal::{}", bug.name()), move || {
+            minimal_problems(bug)
         }));
     }
     trials.push(Trial::test("clean-run-leaves-nothing", || {

@@ -5,9 +5,10 @@
 //!   Ignored (the other comes back): a failure, RFC 7644 §3.4.2.2 "only
 //!   those resources matching the filter expression SHALL be returned".
 //!   Applied: the SPC under-advertises, and the filter cases run.
-//! - **patch**, always: one User is patched. Working while the SPC says
-//!   unsupported, or refused with 501/405 while it says supported, the SPC
-//!   is wrong; the patch cases then follow what the server does.
+//! - **patch**, always: one User is patched, with a path and, when that is
+//!   not implemented, without one. Working while the SPC says unsupported,
+//!   or refused both ways with 501/405 while it says supported, the SPC is
+//!   wrong; the patch cases then follow what the server does.
 //! - **sort**, when the SPC says it is unsupported and filters work: two
 //!   Users asked for in descending order. Sorted: the SPC under-advertises.
 //!
@@ -189,26 +190,40 @@ impl<'c, 'a> Probing<'c, 'a> {
                 } else {
                     ("userName", json!(format!("{token}-patched@example.com")))
                 };
-                let body = json!({"schemas": [urn::PATCH_OP],
-                    "Operations": [{"op": "replace", "path": path, "value": value}]});
-                let mut req =
-                    Request::post_json(format!("{}/{}", self.rt.endpoint, self.made[0].0), &body);
-                req.method = "PATCH".into();
-                match self.send(req).await {
-                    Err(e) => ProbeVerdict::Unknown(e),
-                    Ok(r) if (200..300).contains(&r.status) => ProbeVerdict::Works,
-                    // Only "not implemented" and "method not allowed" say
-                    // PATCH itself is missing; another refusal may be of
-                    // this one operation.
-                    Ok(r) if self.claimed && matches!(r.status, 501 | 405) => {
-                        ProbeVerdict::Missing(answered("PATCH", &r))
+                // With a path, then (only if that is not implemented) without:
+                // PATCH is missing only when neither form is.
+                let with_path = json!([{"op": "replace", "path": path, "value": value}]);
+                let without = json!([{"op": "replace", "value": {path: value}}]);
+                let mut verdict = ProbeVerdict::Unknown("PATCH was not sent".into());
+                for ops in [with_path, without] {
+                    verdict = match self.patch_once(ops).await {
+                        Err(e) => ProbeVerdict::Unknown(e),
+                        Ok(r) if (200..300).contains(&r.status) => ProbeVerdict::Works,
+                        // Only "not implemented" and "method not allowed" say
+                        // PATCH itself is missing; another refusal may be of
+                        // this one operation.
+                        Ok(r) if self.claimed && matches!(r.status, 501 | 405) => {
+                            ProbeVerdict::Missing(answered("PATCH", &r))
+                        }
+                        Ok(r) if self.claimed => ProbeVerdict::Unknown(answered("PATCH", &r)),
+                        Ok(r) => ProbeVerdict::Refused(answered("PATCH", &r)),
+                    };
+                    if !matches!(verdict, ProbeVerdict::Missing(_)) {
+                        break;
                     }
-                    Ok(r) if self.claimed => ProbeVerdict::Unknown(answered("PATCH", &r)),
-                    Ok(r) => ProbeVerdict::Refused(answered("PATCH", &r)),
                 }
+                verdict
             }
         };
         self.finish(verdict).await
+    }
+
+    async fn patch_once(&mut self, operations: Value) -> Result<Response, String> {
+        let body = json!({"schemas": [urn::PATCH_OP], "Operations": operations});
+        let target = format!("{}/{}", self.rt.endpoint, self.made[0].0);
+        let mut req = Request::post_json(target, &body);
+        req.method = "PATCH".into();
+        self.send(req).await
     }
 
     async fn sort(mut self) -> Probe {
