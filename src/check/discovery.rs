@@ -144,6 +144,16 @@ pub fn spc_sort_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Fin
     async move { claim_findings(ctx, "sort") }.boxed()
 }
 
+/// RFC 7643 §5: `etag.supported` says whether ETags work.
+pub fn spc_etag_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move { claim_findings(ctx, "etag") }.boxed()
+}
+
+/// RFC 7643 §5: `bulk.supported` says whether bulk requests work.
+pub fn spc_bulk_claim<'a>(ctx: &'a CheckCtx<'a>) -> BoxFuture<'a, Result<Vec<Finding>, String>> {
+    async move { claim_findings(ctx, "bulk") }.boxed()
+}
+
 /// RFC 7644 §3.4.2.2: a filter the server does not support is refused,
 /// never ignored (ignoring it returns resources that do not match).
 pub fn unadvertised_filter_not_ignored<'a>(

@@ -113,6 +113,8 @@ pub fn registry() -> &'static [(&'static str, CheckFn)] {
         ("discovery.spc-filter-claim", discovery::spc_filter_claim),
         ("discovery.spc-patch-claim", discovery::spc_patch_claim),
         ("discovery.spc-sort-claim", discovery::spc_sort_claim),
+        ("discovery.spc-etag-claim", discovery::spc_etag_claim),
+        ("discovery.spc-bulk-claim", discovery::spc_bulk_claim),
         (
             "filter.unadvertised-not-ignored",
             discovery::unadvertised_filter_not_ignored,

@@ -11,6 +11,12 @@
 //!   wrong; the patch cases then follow what the server does.
 //! - **sort**, when the SPC says it is unsupported and filters work: two
 //!   Users asked for in descending order. Sorted: the SPC under-advertises.
+//! - **etag**, when the SPC says it is unsupported: a User read twice, the
+//!   second time with If-None-Match and the ETag of the first. 304: the SPC
+//!   under-advertises, and the ETag cases run.
+//! - **bulk**, when the SPC says it is unsupported: a bulk request without
+//!   operations (nothing can be created). A BulkResponse: the SPC
+//!   under-advertises.
 //!
 //! The verdicts are kept in the capabilities, where the built-in checks
 //! `discovery.spc-*-claim` and `filter.unadvertised-not-ignored` read them.
@@ -41,6 +47,14 @@ pub async fn adjust(ctx: &Context<'_>) -> Capabilities {
     record(&mut caps, probe);
     if !caps.feature("sort") && caps.feature("filter") {
         let probe = Probing::new(ctx, &rt, "sort", false).sort().await;
+        record(&mut caps, probe);
+    }
+    if !caps.feature("etag") {
+        let probe = Probing::new(ctx, &rt, "etag", false).etag().await;
+        record(&mut caps, probe);
+    }
+    if !caps.feature("bulk") {
+        let probe = Probing::new(ctx, &rt, "bulk", false).bulk().await;
         record(&mut caps, probe);
     }
     caps
@@ -249,6 +263,57 @@ impl<'c, 'a> Probing<'c, 'a> {
                         }
                     }
                     Ok(r) => ProbeVerdict::Refused(answered("GET with sortBy", &r)),
+                }
+            }
+        };
+        self.finish(verdict).await
+    }
+}
+
+impl Probing<'_, '_> {
+    async fn etag(mut self) -> Probe {
+        let verdict = match self.users(1).await {
+            Err(v) => v,
+            Ok(_) => {
+                let target = format!("{}/{}", self.rt.endpoint, self.made[0].0);
+                match self.send(Request::get(target.clone())).await {
+                    Err(e) => ProbeVerdict::Unknown(e),
+                    Ok(r) => match r.header("etag").map(str::to_string) {
+                        None => ProbeVerdict::Refused(format!("GET {target} carries no ETag")),
+                        Some(tag) => {
+                            let mut again = Request::get(target.clone());
+                            again.headers = vec![("If-None-Match".into(), tag)];
+                            match self.send(again).await {
+                                Err(e) => ProbeVerdict::Unknown(e),
+                                Ok(r) if r.status == 304 => ProbeVerdict::Works,
+                                Ok(r) => ProbeVerdict::Refused(answered(
+                                    "GET with If-None-Match and the current ETag",
+                                    &r,
+                                )),
+                            }
+                        }
+                    },
+                }
+            }
+        };
+        self.finish(verdict).await
+    }
+
+    async fn bulk(mut self) -> Probe {
+        let body = json!({"schemas": [urn::BULK_REQUEST], "Operations": []});
+        let verdict = match self.send(Request::post_json("/Bulk", &body)).await {
+            Err(e) => ProbeVerdict::Unknown(e),
+            Ok(r) => {
+                let answered_bulk = r.status == 200
+                    && r.json().is_some_and(|b| {
+                        b["schemas"]
+                            .as_array()
+                            .is_some_and(|s| s.iter().any(|u| u == urn::BULK_RESPONSE))
+                    });
+                if answered_bulk {
+                    ProbeVerdict::Works
+                } else {
+                    ProbeVerdict::Refused(answered("POST /Bulk", &r))
                 }
             }
         };

@@ -162,7 +162,9 @@ bugs! {
     CountOverLimit = "count-over-limit", "pagination", "count is honoured beyond the advertised maxResults and maxPageSize";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";
-    SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags";
+    SpcEtagFalseButSent = "spc-etag-false-but-sent", "etag", "/ServiceProviderConfig says etag is unsupported, yet resources carry ETags (which If-None-Match ignores)";
+    SpcEtagUnderAdvertised = "spc-etag-under-advertised", "discovery", "/ServiceProviderConfig says etag.supported false, yet ETags and conditional requests work";
+    SpcBulkUnderAdvertised = "spc-bulk-under-advertised", "discovery", "/ServiceProviderConfig says bulk.supported false, yet /Bulk answers a BulkResponse";
     ErrorStackTrace = "error-stack-trace", "errors", "error details carry a stack trace and file paths";
     UnsupportedPatch400 = "unsupported-patch-400", "errors", "/ServiceProviderConfig says PATCH is unsupported, and PATCH answers 400 instead of 501";
     UnsupportedBulk404 = "unsupported-bulk-404", "errors", "POST /Bulk, advertised as unsupported, answers 404 instead of 501";

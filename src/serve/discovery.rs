@@ -70,7 +70,7 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
             .expect("object")
             .remove("description");
     }
-    if app.bug(Bug::SpcEtagFalseButSent) {
+    if app.bug(Bug::SpcEtagFalseButSent) || app.bug(Bug::SpcEtagUnderAdvertised) {
         spc["etag"]["supported"] = json!(false);
     }
     if app.bug(Bug::SpcMissingEtag) {

@@ -72,6 +72,10 @@ pub fn routes(kind: Kind) -> Router<App> {
 pub fn unsupported_routes() -> Router<App> {
     let unsupported = |what: &'static str| {
         any(move |s: State<App>| async move {
+            if what == "bulk" && s.0.bug(Bug::SpcBulkUnderAdvertised) {
+                let body = serde_json::json!({"schemas": [urn::BULK_RESPONSE], "Operations": []});
+                return super::respond::scim(&s.0, StatusCode::OK, &body);
+            }
             if what == "bulk" && s.0.bug(Bug::UnsupportedBulk404) {
                 return error(&s.0, StatusCode::NOT_FOUND, None, "no such endpoint");
             }
@@ -422,7 +426,8 @@ async fn read(
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|t| t.trim() == entry.etag()));
-    if unchanged && !app.bug(Bug::IfNoneMatchIgnored) && app.etags() {
+    let conditional = app.etags() && !app.bug(Bug::SpcEtagFalseButSent);
+    if unchanged && !app.bug(Bug::IfNoneMatchIgnored) && conditional {
         return with_header(
             StatusCode::NOT_MODIFIED.into_response(),
             header::ETAG,
