@@ -209,10 +209,14 @@ fn minimal_problems(bug: Bug) -> Result<(), Failed> {
         return Ok(());
     }
     let expected = Shape::Minimal.expected_findings();
+    // Events verdicts hang on delivery timing, which a hundred-odd servers
+    // at once can upset, and the shape changes nothing about delivery: they
+    // count only for events bugs.
+    let events_case = |id: &str| id.starts_with("events.") && bug.area() != "events";
     let blinded: Vec<String> = matrix()[name]
         .failed
         .iter()
-        .filter(|id| !expected.contains(&id.as_str()))
+        .filter(|id| !expected.contains(&id.as_str()) && !events_case(id))
         .filter(|id| {
             !result
                 .skipped
