@@ -180,6 +180,16 @@ pub fn check(actual: Option<&Value>, m: &Matcher) -> Vec<Miss> {
             Err(e) => miss(format!("(invalid regular expression /{pattern}/: {e})")),
         }
     }
+    if let Some(before) = &m.after {
+        let time = |v: &str| crate::scim::filter::parse_time(v);
+        let later = match (actual.and_then(Value::as_str).and_then(time), time(before)) {
+            (Some(a), Some(b)) => a > b,
+            _ => false,
+        };
+        if !later {
+            miss(format!("a dateTime after {before}"));
+        }
+    }
     if let Some(want) = &m.equals_url {
         if !actual
             .and_then(Value::as_str)

@@ -15,6 +15,21 @@ const TICK: Duration = Duration::from_millis(100);
 
 /// The pause a wait step makes, or why the case cannot make it.
 pub fn pause(spc: Option<&Value>, step: &WaitStep) -> Result<Duration, String> {
+    // A fixed pause ("1.1s"), for changes a clock must be able to tell apart.
+    if let Some(fixed) = step
+        .wait
+        .strip_suffix('s')
+        .and_then(|n| n.parse::<f64>().ok())
+    {
+        return if fixed <= step.at_most {
+            Ok(Duration::from_secs_f64(fixed.max(0.0)))
+        } else {
+            Err(format!(
+                "a pause of {fixed} s exceeds the case's bound of {} s",
+                step.at_most
+            ))
+        };
+    }
     let declared = spc
         .and_then(|s| s.pointer(&step.wait))
         .ok_or_else(|| format!("/ServiceProviderConfig declares no {}", step.wait))?;

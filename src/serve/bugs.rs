@@ -50,6 +50,7 @@ bugs! {
     NoEtagHeader = "no-etag-header", "crud", "resources are returned without an ETag header although etag is supported";
     ClientIdHonoured = "client-id-honoured", "crud", "POST keeps the id the client sent instead of assigning one";
     MetaIncomplete = "meta-incomplete", "crud", "meta lacks resourceType and lastModified";
+    LastModifiedFrozen = "last-modified-frozen", "crud", "PUT and PATCH leave meta.lastModified at its first value";
     LastModifiedDrift = "last-modified-drift", "crud", "a new resource's meta.lastModified is later than meta.created";
     UniquenessNotEnforced = "uniqueness-not-enforced", "crud", "a second User with the same userName is created";
     UniquenessCaseSensitive = "uniqueness-case-sensitive", "crud", "userName uniqueness compares case-sensitively although caseExact is false";

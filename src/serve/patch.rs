@@ -164,7 +164,9 @@ pub async fn patch(
         updated.password = input.password;
     }
     if changed || app.bug(Bug::PatchNoopTouches) {
-        updated.modified = now();
+        if !app.bug(Bug::LastModifiedFrozen) {
+            updated.modified = now();
+        }
         if !app.bug(Bug::PatchEtagUnchanged) {
             updated.version += 1;
         }

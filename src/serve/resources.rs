@@ -506,7 +506,9 @@ async fn replace(
         input.attrs
     };
     entry.password = input.password.or(entry.password);
-    entry.modified = ts;
+    if !app.bug(Bug::LastModifiedFrozen) {
+        entry.modified = ts;
+    }
     if !app.bug(Bug::EtagUnchangedOnUpdate) {
         entry.version += 1;
     }

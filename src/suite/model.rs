@@ -173,7 +173,8 @@ pub struct AsyncStep {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WaitStep {
-    /// A JSON pointer into /ServiceProviderConfig giving seconds.
+    /// A JSON pointer into /ServiceProviderConfig giving seconds, or a
+    /// fixed pause (`1.1s`).
     pub wait: String,
     /// Multiplies the declared seconds.
     #[serde(default = "one")]
@@ -380,6 +381,9 @@ pub struct Matcher {
     pub one_of: Option<Vec<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schema: Option<Value>,
+    /// A dateTime (RFC 7643 §2.3.5) strictly later than this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
     /// The same URL; a relative reference is compared by path and query.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub equals_url: Option<String>,
