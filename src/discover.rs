@@ -75,6 +75,8 @@ pub struct Capabilities {
     /// What probes of features the SPC says are unsupported found.
     pub probes: Vec<Probe>,
     pub exchanges: Vec<Exchange>,
+    /// The error of the last discovery request, when it got no answer.
+    pub(crate) unanswered: Option<String>,
 }
 
 /// An endpoint (or a Location, meta.location or `$ref`) resolved against
@@ -120,6 +122,9 @@ pub enum DiscoverError {
     Unreachable(String),
     #[error("authentication refused: {0}")]
     AuthRefused(String),
+    /// The run has no credentials and the server wants some.
+    #[error("no credentials given, and the server requires them ({0})")]
+    NoCredentials(String),
 }
 
 /// The items of a ListResponse, or of a bare JSON array (tolerated here,
@@ -140,8 +145,17 @@ impl Capabilities {
             ..Default::default()
         };
         caps.spc = caps.fetch(client, "/ServiceProviderConfig").await?;
+        let spc_unanswered = caps.unanswered.clone();
         if let Some(body) = caps.fetch(client, "/ResourceTypes").await? {
             caps.read_resource_types(client.base_url(), &body);
+        }
+        // Two discovery requests without an answer: a dead or hanging
+        // target, not one to run every case against (each would wait its
+        // timeout).
+        if let (Some(first), Some(_)) = (&spc_unanswered, &caps.unanswered) {
+            return Err(DiscoverError::Unreachable(format!(
+                "no answer to GET /ServiceProviderConfig ({first}) nor to GET /ResourceTypes"
+            )));
         }
         if let Some(body) = caps.fetch(client, "/Schemas").await? {
             caps.read_schemas(&body);
@@ -158,10 +172,17 @@ impl Capabilities {
             Err(e) if e.is_unreachable() => return Err(DiscoverError::Unreachable(e.to_string())),
             Err(HttpError::Token(e)) => return Err(DiscoverError::AuthRefused(e)),
             Err(e) => {
+                if e.is_no_answer() {
+                    self.unanswered = Some(e.to_string());
+                }
                 self.problems.push(format!("GET {path}: {e}"));
                 return Ok(None);
             }
         };
+        self.unanswered = None;
+        if resp.status == 401 && !self.credentials && path == "/ServiceProviderConfig" {
+            return Err(DiscoverError::NoCredentials(format!("401 on GET {path}")));
+        }
         if matches!(resp.status, 401 | 403) && self.credentials {
             return Err(DiscoverError::AuthRefused(format!(
                 "GET {path} answered {}",

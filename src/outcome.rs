@@ -167,8 +167,17 @@ impl Summary {
 pub struct Cleanup {
     pub created: usize,
     pub deleted: usize,
-    /// Resources the run created and could not delete (relative URLs).
+    /// Resources the run created and could not delete (relative URLs, or
+    /// by name when their id could not be read).
     pub leftover: Vec<String>,
+    /// Creations whose id could not be read that a listing by name showed
+    /// are not on the server.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub absent: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A run measured against a baseline of known failures (see `baseline`).
@@ -194,6 +203,14 @@ pub struct RunReport {
     pub fail_on: Level,
     /// The run was stopped by a signal before every case ran.
     pub interrupted: bool,
+    /// Why the run stopped early without a signal (the target stopped
+    /// answering, or it could not start); the cases not run are errored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aborted: Option<String>,
+    /// What the reader should know about how the run went (`--insecure`,
+    /// pauses the server asked for).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     pub summary: Summary,
     pub cleanup: Cleanup,
     /// The run against the baseline of known failures, when one was given.

@@ -117,6 +117,8 @@ fn sample() -> RunReport {
         duration_ms: 1234,
         fail_on: Level::Should,
         interrupted: false,
+        aborted: None,
+        notes: vec![],
         summary: Summary::of(&cases),
         baseline: None,
         reruns: vec![],
@@ -124,6 +126,7 @@ fn sample() -> RunReport {
             created: 3,
             deleted: 3,
             leftover: vec![],
+            absent: 0,
         },
         cases,
     }

@@ -21,6 +21,18 @@ pub(super) fn bugs(names: &[String]) -> Result<Bugs, i32> {
     })
 }
 
+/// The named faults to give the embedded server.
+pub(super) fn faults(names: &[String]) -> Result<crate::serve::faults::Faults, i32> {
+    let parsed: Result<Vec<_>, String> = names
+        .iter()
+        .map(|n| crate::serve::faults::parse(n))
+        .collect();
+    parsed.map(crate::serve::faults::Faults::of).map_err(|e| {
+        eprintln!("error: {e}");
+        exit::USAGE
+    })
+}
+
 /// The client configuration for an endpoint given by URL; `command` names
 /// the command in the error when bugs were asked for too.
 pub(super) fn remote(
@@ -31,7 +43,7 @@ pub(super) fn remote(
 ) -> Result<ClientConfig, i32> {
     if bugs_given {
         eprintln!(
-            "error: --bug and --shape apply only to the embedded server ({command} without a URL)"
+            "error: --bug, --shape and --fault apply only to the embedded server ({command} without a URL)"
         );
         return Err(exit::USAGE);
     }

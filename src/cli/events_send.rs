@@ -124,6 +124,8 @@ async fn send_command(args: SendArgs) -> i32 {
         duration_ms: started.elapsed().as_millis() as u64,
         fail_on: args.fail_on,
         interrupted: false,
+        aborted: None,
+        notes: vec![],
         summary: Summary::of(&cases),
         cleanup: Cleanup::default(),
         baseline: None,

@@ -3,7 +3,6 @@
 //! reproducers as suite files (`--out`), and the exit codes of `run`.
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,10 +11,12 @@ use url::Url;
 
 use super::embedded;
 use super::exit;
+use super::signals::Watch;
 use super::target::TargetArgs;
-use crate::discover::{Capabilities, DiscoverError};
+
 use crate::fuzzing::{self, reproduce, shrink::Budget, Model, Options};
 use crate::http::{Client, ClientConfig};
+use crate::run::Ledger;
 use crate::serve::ServerConfig;
 
 #[derive(Args, Debug)]
@@ -25,6 +26,9 @@ pub struct FuzzArgs {
     /// Inject a bug into the embedded server (repeatable; see `scimitar serve --list-bugs`).
     #[arg(long = "bug", value_name = "NAME")]
     pub bugs: Vec<String>,
+    /// Give the embedded server a hostile fault (repeatable; see `scimitar serve --list-faults`).
+    #[arg(long = "fault", value_name = "NAME[@SCOPE]")]
+    pub faults: Vec<String>,
     #[command(flatten)]
     pub target: TargetArgs,
     /// Seconds to send generated requests (shrinking what they find may take a little longer).
@@ -86,6 +90,7 @@ fn options(args: &FuzzArgs, seed: u64) -> Result<Options, String> {
 }
 
 pub async fn fuzz(args: FuzzArgs) -> i32 {
+    let watch = Watch::start("the fuzzer");
     let seed = args.seed.unwrap_or_else(super::run::rand_seed);
     let options = match options(&args, seed) {
         Ok(o) => o,
@@ -96,7 +101,12 @@ pub async fn fuzz(args: FuzzArgs) -> i32 {
     };
     let mut local_server = None;
     let config = match &args.url {
-        Some(url) => match embedded::remote(url, &args.target, !args.bugs.is_empty(), "fuzz") {
+        Some(url) => match embedded::remote(
+            url,
+            &args.target,
+            !args.bugs.is_empty() || !args.faults.is_empty(),
+            "fuzz",
+        ) {
             Ok(c) => c,
             Err(code) => return code,
         },
@@ -105,8 +115,13 @@ pub async fn fuzz(args: FuzzArgs) -> i32 {
                 Ok(b) => b,
                 Err(code) => return code,
             };
+            let faults = match embedded::faults(&args.faults) {
+                Ok(f) => f,
+                Err(code) => return code,
+            };
             let server = ServerConfig {
                 bugs,
+                faults,
                 ..Default::default()
             };
             match embedded::start(server, &args.target).await {
@@ -118,14 +133,19 @@ pub async fn fuzz(args: FuzzArgs) -> i32 {
             }
         }
     };
-    let code = fuzz_against(&args, config, &options).await;
+    let code = fuzz_against(&args, config, &options, &watch).await;
     if let Some(server) = local_server {
         server.stop().await;
     }
     code
 }
 
-async fn fuzz_against(args: &FuzzArgs, config: ClientConfig, options: &Options) -> i32 {
+async fn fuzz_against(
+    args: &FuzzArgs,
+    config: ClientConfig,
+    options: &Options,
+    watch: &Watch,
+) -> i32 {
     let client = match Client::new(config) {
         Ok(c) => c,
         Err(e) => {
@@ -134,11 +154,11 @@ async fn fuzz_against(args: &FuzzArgs, config: ClientConfig, options: &Options) 
         }
     };
     let target = client.redactor().text(client.base_url().as_str());
-    let caps = match Capabilities::discover(&client).await {
+    let caps = match super::run::discover(&client, Some(options.duration), watch).await {
         Ok(c) => c,
-        Err(e @ (DiscoverError::Unreachable(_) | DiscoverError::AuthRefused(_))) => {
-            eprintln!("error: {e} ({target})");
-            return exit::UNREACHABLE;
+        Err((why, code)) => {
+            eprintln!("error: {why}");
+            return code;
         }
     };
     eprintln!(
@@ -147,11 +167,22 @@ async fn fuzz_against(args: &FuzzArgs, config: ClientConfig, options: &Options) 
         options.rate,
         options.seed
     );
-    let interrupted = Arc::new(AtomicBool::new(false));
-    super::run::watch_signals(interrupted.clone(), "the fuzzer");
     let model = Model::from_caps(&caps);
-    let mut report = fuzzing::fuzz_with_model(&client, &caps, &model, options, &interrupted).await;
-    let mut code = if report.violations.is_empty() {
+    let ledger = Arc::new(Ledger::default());
+    watch.track(ledger.clone());
+    let mut options = options.clone();
+    options.ledger = Some(ledger);
+    let options = &options;
+    let mut report = fuzzing::fuzz_with_model(&client, &caps, &model, options, &watch.flag).await;
+    let mut code = if report.answers == 0 {
+        eprintln!(
+            "error: the target answered none of the {} requests sent: no verdict",
+            report.requests
+        );
+        exit::UNREACHABLE
+    } else if !report.cleanup.leftover.is_empty() {
+        exit::LEFT_BEHIND
+    } else if report.violations.is_empty() {
         exit::OK
     } else {
         exit::FAILURES

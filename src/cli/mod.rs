@@ -7,6 +7,7 @@ mod events_send;
 mod fuzz;
 mod run;
 mod serve;
+mod signals;
 mod target;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ pub mod exit {
     pub const FAILURES: i32 = 1;
     pub const USAGE: i32 = 2;
     pub const UNREACHABLE: i32 = 3;
+    /// The run could not verify that everything it created is gone.
+    pub const LEFT_BEHIND: i32 = 4;
     pub const INTERRUPTED: i32 = 130;
 }
 

@@ -2,8 +2,8 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,14 +12,16 @@ use url::Url;
 use super::embedded;
 use super::events::{Embedded, EventArgs, Running};
 use super::exit;
+use super::signals::Watch;
 use super::target::TargetArgs;
 use crate::baseline::Baseline;
 use crate::check;
 use crate::discover::{Capabilities, DiscoverError};
 use crate::http::{Client, ClientConfig};
+use crate::outcome::RunReport;
 use crate::report;
 use crate::rfc::Level;
-use crate::run::{self, RunOptions, Selection};
+use crate::run::{self, Ledger, RunOptions, Selection};
 use crate::serve::{self, ServerConfig};
 use crate::suite::{self, Case};
 
@@ -33,6 +35,9 @@ pub struct RunArgs {
     /// Give the embedded server a legal shape (repeatable; see `scimitar serve --list-shapes`).
     #[arg(long = "shape", value_name = "NAME")]
     pub shapes: Vec<String>,
+    /// Give the embedded server a hostile fault (repeatable; see `scimitar serve --list-faults`).
+    #[arg(long = "fault", value_name = "NAME[@SCOPE]")]
+    pub faults: Vec<String>,
     #[command(flatten)]
     pub select: SelectArgs,
     #[command(flatten)]
@@ -157,47 +162,6 @@ pub fn list(args: ListArgs) -> i32 {
     exit::OK
 }
 
-/// Sets `flag` on the first Ctrl-C or SIGTERM; exits at once on the second.
-/// `who` names what created the resources (`the run`, `the fuzzer`).
-pub(super) fn watch_signals(flag: Arc<AtomicBool>, who: &'static str) {
-    tokio::spawn(async move {
-        let mut count = 0;
-        loop {
-            wait_for_signal().await;
-            count += 1;
-            if count == 1 {
-                flag.store(true, Ordering::SeqCst);
-                eprintln!("interrupted: finishing requests in flight, then deleting what {who} created (again to abort)");
-            } else {
-                eprintln!("aborted: resources {who} created may remain");
-                std::process::exit(exit::INTERRUPTED);
-            }
-        }
-    });
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn progress(total: usize, quiet: bool) -> Option<ProgressBar> {
     let ci = std::env::var_os("CI").is_some();
     if quiet || ci || !std::io::stderr().is_terminal() {
@@ -211,6 +175,8 @@ fn progress(total: usize, quiet: bool) -> Option<ProgressBar> {
 }
 
 pub async fn run(args: RunArgs) -> i32 {
+    // First, so that a signal during start-up stops the run in order too.
+    let watch = Watch::start("the run");
     let cases = match cases(&args.select) {
         Ok(c) => c,
         Err(code) => return code,
@@ -279,7 +245,7 @@ pub async fn run(args: RunArgs) -> i32 {
         Some(url) => match embedded::remote(
             url,
             &args.target,
-            !args.bugs.is_empty() || !args.shapes.is_empty(),
+            !args.bugs.is_empty() || !args.shapes.is_empty() || !args.faults.is_empty(),
             "run",
         ) {
             Ok(c) => c,
@@ -302,10 +268,15 @@ pub async fn run(args: RunArgs) -> i32 {
                     secret: e.secret.clone(),
                 },
             });
+            let faults = match embedded::faults(&args.faults) {
+                Ok(f) => f,
+                Err(code) => return code,
+            };
             let server = ServerConfig {
                 bugs,
                 shapes,
                 events,
+                faults,
                 ..Default::default()
             };
             let started = match embedded::start(server, &args.target).await {
@@ -338,7 +309,15 @@ pub async fn run(args: RunArgs) -> i32 {
         }
         _ => None,
     };
-    let code = run_against(&args, config, &cases, baseline.as_ref(), running.as_ref()).await;
+    let code = run_against(
+        &args,
+        config,
+        &cases,
+        baseline.as_ref(),
+        running.as_ref(),
+        &watch,
+    )
+    .await;
     if let Some(running) = running {
         let inbox = running.inbox.clone();
         let line = running.stop().await;
@@ -360,13 +339,99 @@ pub async fn run(args: RunArgs) -> i32 {
     code
 }
 
+/// Discovery, bounded by `--max-time` and stopped by a signal.
+pub(super) async fn discover(
+    client: &Client,
+    max_time: Option<Duration>,
+    watch: &Watch,
+) -> Result<Capabilities, (String, i32)> {
+    let bounded = async {
+        match max_time {
+            Some(t) => tokio::time::timeout(t, Capabilities::discover(client))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(DiscoverError::Unreachable(format!(
+                        "discovery did not finish within --max-time {} s",
+                        t.as_secs()
+                    )))
+                }),
+            None => Capabilities::discover(client).await,
+        }
+    };
+    let target = client.redactor().text(client.base_url().as_str());
+    tokio::select! {
+        found = bounded => found.map_err(|e| {
+            let hint = match e {
+                DiscoverError::NoCredentials(_) => {
+                    "; set $SCIMITAR_TOKEN, or pass --basic-user or --oauth-token-url"
+                }
+                _ => "",
+            };
+            (client.redactor().text(&format!("{e} ({target}){hint}")), exit::UNREACHABLE)
+        }),
+        _ = watch.stopped() => Err(("interrupted during discovery".into(), exit::INTERRUPTED)),
+    }
+}
+
+/// Writes the JSON, JUnit and baseline files asked for; false when one
+/// could not be written (the error is printed).
+fn write_reports(args: &RunArgs, report: &RunReport) -> bool {
+    let mut ok = true;
+    for (path, text) in [
+        (
+            &args.json,
+            args.json.as_ref().map(|_| report::json::render(report)),
+        ),
+        (
+            &args.junit,
+            args.junit.as_ref().map(|_| report::junit::render(report)),
+        ),
+        (
+            &args.write_baseline,
+            args.write_baseline
+                .as_ref()
+                .map(|_| crate::baseline::render(report)),
+        ),
+    ] {
+        if let (Some(path), Some(text)) = (path, text) {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("error: cannot write {}: {e}", path.display());
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// The exit code of a finished run: an interrupt, then a target that
+/// stopped answering, then anything left behind, then failures.
+fn exit_code(report: &RunReport) -> i32 {
+    let failing = match &report.baseline {
+        Some(c) => !c.new.is_empty(),
+        None => report.failing().next().is_some(),
+    };
+    if report.interrupted {
+        exit::INTERRUPTED
+    } else if report.aborted.is_some() {
+        exit::UNREACHABLE
+    } else if !report.cleanup.leftover.is_empty() {
+        exit::LEFT_BEHIND
+    } else if failing {
+        exit::FAILURES
+    } else {
+        exit::OK
+    }
+}
+
 async fn run_against(
     args: &RunArgs,
     config: ClientConfig,
     cases: &[Case],
     baseline: Option<&Baseline>,
     events: Option<&Running>,
+    watch: &Watch,
 ) -> i32 {
+    let started = Instant::now();
     let client = match Client::new(config) {
         Ok(c) => c,
         Err(e) => {
@@ -374,15 +439,28 @@ async fn run_against(
             return exit::USAGE;
         }
     };
-    let mut caps = match Capabilities::discover(&client).await {
+    if client.insecure() {
+        eprintln!("warning: {}", run::INSECURE_NOTE);
+    }
+    let max_time = args.max_time.map(Duration::from_secs);
+    let mut caps = match discover(&client, max_time, watch).await {
         Ok(c) => c,
-        Err(e @ (DiscoverError::Unreachable(_) | DiscoverError::AuthRefused(_))) => {
-            eprintln!(
-                "error: {} ({})",
-                e,
-                client.redactor().text(client.base_url().as_str())
+        Err((why, code)) => {
+            eprintln!("error: {why}");
+            let report = run::not_run(
+                &client,
+                cases,
+                &why,
+                args.fail_on,
+                code == exit::INTERRUPTED,
             );
-            return exit::UNREACHABLE;
+            let written = write_reports(args, &report);
+            print!("{}", report::console::render(&report, args.verbose));
+            return if written || code == exit::INTERRUPTED {
+                code
+            } else {
+                exit::USAGE
+            };
         }
     };
     caps.events = events.map(|e| e.delivery);
@@ -411,8 +489,6 @@ async fn run_against(
         cases.extend(selection.apply(generated));
     }
     let cases = &cases[..];
-    let interrupted = Arc::new(AtomicBool::new(false));
-    watch_signals(interrupted.clone(), "the run");
     let bar = progress(cases.len(), args.quiet);
     let on_done = |o: &crate::outcome::CaseOutcome| {
         if let Some(bar) = &bar {
@@ -420,48 +496,29 @@ async fn run_against(
             bar.inc(1);
         }
     };
+    let ledger = Arc::new(Ledger::default());
+    watch.track(ledger.clone());
     let options = RunOptions {
         concurrency: args.concurrency,
         fail_on: args.fail_on,
-        max_time: args.max_time.map(std::time::Duration::from_secs),
+        // Discovery spent part of the budget.
+        max_time: max_time.map(|t| t.saturating_sub(started.elapsed())),
         events: events.map(|e| e.inbox.clone()),
+        ledger: Some(ledger),
     };
-    let mut report = run::run(&client, &caps, cases, &options, &interrupted, &on_done).await;
+    let mut report = run::run(&client, &caps, cases, &options, &watch.flag, &on_done).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     report.baseline = baseline.map(|b| b.compare(&report));
-    let failing = match &report.baseline {
-        Some(c) => !c.new.is_empty(),
-        None => report.failing().next().is_some(),
-    };
-    let mut code = if failing { exit::FAILURES } else { exit::OK };
-    for (path, text) in [
-        (
-            &args.json,
-            args.json.as_ref().map(|_| report::json::render(&report)),
-        ),
-        (
-            &args.junit,
-            args.junit.as_ref().map(|_| report::junit::render(&report)),
-        ),
-        (
-            &args.write_baseline,
-            args.write_baseline
-                .as_ref()
-                .map(|_| crate::baseline::render(&report)),
-        ),
-    ] {
-        if let (Some(path), Some(text)) = (path, text) {
-            if let Err(e) = std::fs::write(path, text) {
-                eprintln!("error: cannot write {}: {e}", path.display());
-                code = exit::USAGE;
-            }
-        }
-    }
+    let written = write_reports(args, &report);
     print!("{}", report::console::render(&report, args.verbose));
-    if report.interrupted {
-        return exit::INTERRUPTED;
+    if let Some(why) = &report.aborted {
+        eprintln!("error: {why}");
     }
-    code
+    match exit_code(&report) {
+        code @ (exit::INTERRUPTED | exit::UNREACHABLE) => code,
+        _ if !written => exit::USAGE,
+        code => code,
+    }
 }

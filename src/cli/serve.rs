@@ -50,6 +50,13 @@ pub struct ServeArgs {
     /// Print the shapes, one a line: NAME<TAB>description.
     #[arg(long)]
     pub list_shapes: bool,
+    /// Behave with a hostile fault (repeatable; see --list-faults):
+    /// NAME, or NAME@SCOPE with SCOPE resources (default), discovery or all.
+    #[arg(long = "fault", value_name = "NAME[@SCOPE]")]
+    pub faults: Vec<String>,
+    /// Print the faults, one a line.
+    #[arg(long)]
+    pub list_faults: bool,
     /// The most resources on one page of a list, whatever `count` asks for
     /// (so that clients must walk the pages).
     #[arg(long, value_name = "N")]
@@ -173,6 +180,14 @@ pub async fn serve(args: ServeArgs) -> i32 {
         print!("{}", crate::serve::shape::listing());
         return exit::OK;
     }
+    if args.list_faults {
+        print!("{}", crate::serve::faults::listing());
+        return exit::OK;
+    }
+    let faults = match super::embedded::faults(&args.faults) {
+        Ok(f) => f,
+        Err(code) => return code,
+    };
     let shapes = match crate::serve::shape::parse(&args.shapes) {
         Ok(s) => s,
         Err(e) => {
@@ -241,6 +256,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         default_pagination: args.default_pagination,
         cursor_timeout: args.cursor_timeout,
         events,
+        faults,
     };
     let server = match serve::start(config, args.addr).await {
         Ok(s) => s,

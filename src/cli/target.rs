@@ -40,6 +40,23 @@ pub struct TargetArgs {
     /// Largest response body accepted, in bytes.
     #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
     pub max_response_bytes: usize,
+    /// Trust the certificate authorities in this PEM file (also $SSL_CERT_FILE).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<std::path::PathBuf>,
+    /// Do not verify the server's TLS certificate (every report says so).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Client certificate (PEM) for mutual TLS; with --key.
+    #[arg(long, value_name = "FILE", requires = "key")]
+    pub cert: Option<std::path::PathBuf>,
+    /// Private key (PEM) of --cert.
+    #[arg(long, value_name = "FILE", requires = "cert")]
+    pub key: Option<std::path::PathBuf>,
+}
+
+/// A file's bytes, or an error naming the option and the file.
+fn read(option: &str, path: &std::path::Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("{option} {}: {e}", path.display()))
 }
 
 /// The value of an environment variable, when it is set and not empty.
@@ -48,11 +65,40 @@ pub(super) fn env(var: &str) -> Option<String> {
 }
 
 impl TargetArgs {
+    /// The TLS options, with the files read.
+    pub fn tls(&self) -> Result<crate::http::tls::TlsOptions, String> {
+        let mut tls = crate::http::tls::TlsOptions {
+            insecure: self.insecure,
+            ..Default::default()
+        };
+        if let Some(path) = &self.cacert {
+            tls.ca_pems.push((
+                format!("--cacert {}", path.display()),
+                read("--cacert", path)?,
+            ));
+        }
+        if let Some(path) = env("SSL_CERT_FILE") {
+            let path = std::path::PathBuf::from(path);
+            tls.ca_pems.push((
+                format!("$SSL_CERT_FILE {}", path.display()),
+                read("$SSL_CERT_FILE", &path)?,
+            ));
+        }
+        if let (Some(cert), Some(key)) = (&self.cert, &self.key) {
+            let mut pem = read("--cert", cert)?;
+            pem.push(b'\n');
+            pem.extend(read("--key", key)?);
+            tls.identity_pem = Some(pem);
+        }
+        Ok(tls)
+    }
+
     /// The client configuration for `base`, or a usage error.
     pub fn config(&self, base: Url) -> Result<ClientConfig, String> {
         let mut config = ClientConfig::new(base);
         config.timeout = Duration::from_secs(self.timeout.max(1));
         config.max_response_bytes = self.max_response_bytes;
+        config.tls = self.tls()?;
         for h in &self.headers {
             let (name, value) = h
                 .split_once(':')

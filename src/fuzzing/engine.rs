@@ -39,6 +39,9 @@ pub struct Options {
     pub batch: usize,
     /// What shrinking one violation may cost.
     pub shrink: Budget,
+    /// The ledger to record creations in, when the caller wants to see it
+    /// while the run goes (to list what may remain on an abort).
+    pub ledger: Option<std::sync::Arc<Ledger>>,
 }
 
 impl Options {
@@ -54,6 +57,7 @@ impl Options {
                 steps: 150,
                 time: Duration::from_secs(30),
             },
+            ledger: None,
         }
     }
 }
@@ -80,7 +84,9 @@ pub(super) struct Engine<'a> {
     pub(super) model: &'a Model,
     pub(super) options: &'a Options,
     pub(super) interrupted: &'a AtomicBool,
-    pub(super) ledger: Ledger,
+    pub(super) ledger: std::sync::Arc<Ledger>,
+    /// Requests that got an answer (any status).
+    pub(super) answers: u64,
     pub(super) run_token: String,
     pub(super) names: u64,
     pub(super) bucket: TokenBucket,
@@ -117,7 +123,8 @@ pub async fn fuzz_with_model(
         model,
         options,
         interrupted,
-        ledger: Ledger::default(),
+        ledger: options.ledger.clone().unwrap_or_default(),
+        answers: 0,
         run_token: run::new_run_token(),
         names: 0,
         bucket: TokenBucket::new(options.rate, started),
@@ -141,8 +148,13 @@ pub async fn fuzz_with_model(
         populations: Default::default(),
         events: None,
     };
-    if stopped != "target-down" && run::sweep::find_unrecorded(&ctx).await > 0 {
-        e.cleanup(true).await;
+    if stopped != "target-down" {
+        let swept = run::sweep::find_unrecorded(&ctx).await;
+        run::cleanup::settle_unread(&e.ledger, &ctx.run_token, &swept.listed);
+        run::cleanup::find_unread(&ctx).await;
+        if !e.ledger.all_live().is_empty() {
+            e.cleanup(true).await;
+        }
     }
     let (created, deleted, leftover) = e.ledger.totals();
     FuzzReport {
@@ -159,8 +171,10 @@ pub async fn fuzz_with_model(
             created,
             deleted,
             leftover,
+            absent: e.ledger.absent(),
         },
         stopped,
+        answers: e.answers,
         interrupted: interrupted.load(Ordering::SeqCst),
     }
 }
@@ -174,6 +188,8 @@ impl Engine<'_> {
             Some("duration")
         } else if self.options.max_requests.is_some_and(|m| generated >= m) {
             Some("max-requests")
+        } else if self.client.stopped_answering().is_some() {
+            Some("target-down")
         } else {
             None
         }

@@ -41,6 +41,9 @@ impl Engine<'_> {
         self.requests += 1;
         let started = Instant::now();
         let (exchange, result) = self.client.send(req).await;
+        if result.is_ok() {
+            self.answers += 1;
+        }
         (exchange, result, started.elapsed())
     }
 
@@ -57,10 +60,26 @@ impl Engine<'_> {
             ..Default::default()
         };
         let (_, result) = self.send(&req).await;
+        if let Err(e) = &result {
+            crate::run::cleanup::record_lost_create(
+                &self.ledger,
+                self.client.base_url(),
+                &t.endpoint,
+                req.body.as_deref(),
+                e,
+                "fuzz",
+            );
+        }
         let resp = result.ok()?;
-        let id = resp.json()?.get("id")?.as_str()?.to_string();
-        ((200..300).contains(&resp.status) && self.ledger.created(&t.endpoint, &id, "fuzz"))
-            .then_some(id)
+        let base = self.client.base_url();
+        crate::run::cleanup::record_create(
+            &self.ledger,
+            base,
+            &t.endpoint,
+            req.body.as_deref(),
+            &resp,
+            "fuzz",
+        )
     }
 
     /// Sends one generated request with the state it needs, judges the
@@ -89,8 +108,20 @@ impl Engine<'_> {
         }
         let http = r.to_http(&t.endpoint, id.as_deref(), &mut || self.name());
         let (exchange, result, elapsed) = self.send_timed(&http).await;
-        if let Ok(resp) = &result {
-            self.track(t, r, &http, resp);
+        match &result {
+            Ok(resp) => self.track(t, r, &http, resp),
+            Err(e) if r.method == "POST" && r.target == Target::Collection => {
+                let sent = http.body.as_deref();
+                crate::run::cleanup::record_lost_create(
+                    &self.ledger,
+                    self.client.base_url(),
+                    &t.endpoint,
+                    sent,
+                    e,
+                    "fuzz",
+                );
+            }
+            Err(_) => {}
         }
         let findings = invariants::check(
             &Observed {
@@ -117,15 +148,20 @@ impl Engine<'_> {
         let ok = (200..300).contains(&resp.status);
         match (r.method.as_str(), r.target) {
             ("POST", Target::Collection) if ok => {
-                if let Some(new) = resp
-                    .json()
-                    .and_then(|b| b["id"].as_str().map(str::to_string))
-                {
-                    // An id unsafe in a URL is reported by the ledger, not kept.
-                    self.ledger.created(&t.endpoint, &new, "fuzz");
-                }
+                // An id unsafe in a URL is reported by the ledger, not kept;
+                // one that cannot be read is kept by name.
+                let base = self.client.base_url();
+                crate::run::cleanup::record_create(
+                    &self.ledger,
+                    base,
+                    &t.endpoint,
+                    http.body.as_deref(),
+                    resp,
+                    "fuzz",
+                );
             }
-            ("DELETE", Target::Fixture | Target::Fresh) if ok || resp.status == 404 => {
+            // A 404 is not taken on trust: cleanup deletes again and confirms.
+            ("DELETE", Target::Fixture | Target::Fresh) if ok => {
                 self.ledger.deleted(&http.target);
             }
             _ => {}
@@ -139,19 +175,21 @@ impl Engine<'_> {
             if !last && self.stuck.contains(&target) {
                 continue;
             }
-            let req = Request {
-                method: "DELETE".into(),
-                target: target.clone(),
-                authenticate: true,
-                ..Default::default()
-            };
-            let (_, result) = self.send(&req).await;
-            match result {
-                Ok(r) if (200..300).contains(&r.status) || r.status == 404 => {
-                    self.ledger.deleted(&target)
+            self.bucket.take(self.interrupted).await;
+            self.requests += 1;
+            match crate::run::cleanup::delete_verified(self.client, &target).await {
+                Ok(()) => self.ledger.deleted(&target),
+                Err(_) if last => {
+                    self.ledger.leftover(&target);
+                    if self.client.stopped_answering().is_some() {
+                        // Each try would wait out its timeout: what is left is listed.
+                        for t in self.ledger.all_live() {
+                            self.ledger.leftover(&t);
+                        }
+                        break;
+                    }
                 }
-                _ if last => self.ledger.leftover(&target),
-                _ => {
+                Err(_) => {
                     self.stuck.insert(target);
                 }
             }
@@ -207,7 +245,6 @@ mod tests {
     use crate::fuzzing::rate::TokenBucket;
     use crate::fuzzing::request::Family;
     use crate::http::{Client, ClientConfig};
-    use crate::run::Ledger;
     use crate::serve::{self, ServerConfig};
 
     #[tokio::test]
@@ -228,7 +265,8 @@ mod tests {
             model: &model,
             options: &options,
             interrupted: &interrupted,
-            ledger: Ledger::default(),
+            ledger: Default::default(),
+            answers: 0,
             run_token: "scimitar-test".into(),
             names: 0,
             bucket: TokenBucket::new(1.0, Instant::now()),

@@ -66,6 +66,14 @@ pub const NO_INTERNALS: Invariant = Invariant {
     requirements: &["R7644-3.12-04"],
     level: Level::May,
 };
+pub const READABLE: Invariant = Invariant {
+    id: "readable",
+    title: "a successful answer is a whole JSON body within the size cap (or empty, as for 204)",
+    // A service provider must answer in application/scim+json; a body cut
+    // off, over the cap, or not JSON is none.
+    requirements: &["R7644-3.8-05"],
+    level: Level::Must,
+};
 pub const LATENCY: Invariant = Invariant {
     id: "latency",
     title: "a request is answered within the latency bound",
@@ -81,6 +89,7 @@ pub const ALL: &[&Invariant] = &[
     &AUTH_REQUIRED,
     &ALIVE,
     &NO_INTERNALS,
+    &READABLE,
     &LATENCY,
 ];
 
@@ -135,9 +144,17 @@ pub fn check(o: &Observed<'_>, model: &Model, latency_bound: Duration) -> Vec<Fi
             out.push(Finding::new(&NO_5XX, format!("no complete answer: {e}")));
             return out;
         }
+        Err(e @ HttpError::TooLarge(..)) => {
+            out.push(Finding::new(&READABLE, e.to_string()));
+            return out;
+        }
         Err(_) => return out,
     };
     let json = resp.json();
+    if (200..300).contains(&resp.status) && !resp.body.is_empty() && json.is_none() {
+        let why = resp.json_problem().unwrap_or_default();
+        out.push(Finding::new(&READABLE, super::request::cut(&why, 300)));
+    }
     let checks: [(&'static Invariant, Option<String>); 4] = [
         (&NO_5XX, no_5xx(resp)),
         (&ERROR_BODY, error_body(resp, json.as_ref())),

@@ -72,6 +72,9 @@ pub struct FuzzReport {
     pub cleanup: Cleanup,
     /// Why the run ended: duration, max-requests, interrupted, target-down, no-resource-types.
     pub stopped: &'static str,
+    /// Requests that got an answer, whatever its status: none means the
+    /// target never answered, which is no clean run.
+    pub answers: u64,
     pub interrupted: bool,
 }
 

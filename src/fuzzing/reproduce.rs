@@ -12,7 +12,7 @@ use super::emit::{flow, round_trips, string};
 use super::generate::Model;
 use super::invariants::{
     self, Invariant, ALIVE, AUTH_REQUIRED, ERROR_BODY, INTERNALS, LATENCY, NO_5XX, NO_INTERNALS,
-    SCHEMA_CONFORMANCE,
+    READABLE, SCHEMA_CONFORMANCE,
 };
 use super::report::Violation;
 use super::request::{Body, Credentials, FuzzRequest, Target};
@@ -41,6 +41,7 @@ fn expectation(v: &Violation, strict: bool) -> Option<Value> {
     });
     Some(match *invariant(v.invariant)? {
         NO_5XX => json!({"status": ACCEPTABLE}),
+        READABLE => json!({"json": true}),
         AUTH_REQUIRED => json!({"status": [401, 403]}),
         ERROR_BODY => json!({
             "json": strict,

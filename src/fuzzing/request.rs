@@ -163,6 +163,7 @@ impl FuzzRequest {
                 Body::Raw(text) => fill(text, name).into_bytes(),
             }),
             authenticate: !self.bad_credentials(),
+            timeout: None,
         }
     }
 

@@ -1,6 +1,10 @@
 //! The HTTP client: one base URL, credentials, timeouts, a cap on response
-//! size, same-origin redirects only, and a redacted record of every exchange.
+//! size and a shared budget for large bodies, same-origin redirects only,
+//! pauses when the server asks for them ([`super::pace`]), a count of
+//! requests in a row that got no answer (the circuit breaker callers
+//! consult), and a redacted record of every exchange.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -10,7 +14,9 @@ use url::Url;
 
 use super::auth::{basic_value, Auth};
 use super::exchange::{curl_line, Exchange, RecordedRequest, RecordedResponse};
+use super::pace::{Pace, PaceLimits};
 use super::redact::Redactor;
+use super::tls::TlsOptions;
 
 /// Everything the client needs to reach a target.
 #[derive(Clone, Debug)]
@@ -23,6 +29,13 @@ pub struct ClientConfig {
     pub max_response_bytes: usize,
     /// How much of a response body an exchange record keeps.
     pub max_recorded_body: usize,
+    pub tls: TlsOptions,
+    /// Requests in a row without an answer after which the target counts
+    /// as having stopped answering ([`Client::stopped_answering`]).
+    pub breaker: usize,
+    /// Or: at least two in a row, and none answered for this long.
+    pub breaker_time: Duration,
+    pub pace: PaceLimits,
 }
 
 impl ClientConfig {
@@ -34,6 +47,10 @@ impl ClientConfig {
             timeout: Duration::from_secs(30),
             max_response_bytes: 16 * 1024 * 1024,
             max_recorded_body: 64 * 1024,
+            tls: TlsOptions::default(),
+            breaker: 5,
+            breaker_time: Duration::from_secs(45),
+            pace: PaceLimits::default(),
         }
     }
 }
@@ -48,6 +65,8 @@ pub struct Request {
     pub body: Option<Vec<u8>>,
     /// Send the configured credentials (and extra headers).
     pub authenticate: bool,
+    /// A shorter timeout than the client's, for this request only.
+    pub timeout: Option<Duration>,
 }
 
 impl Request {
@@ -93,6 +112,34 @@ impl Response {
     pub fn json(&self) -> Option<serde_json::Value> {
         serde_json::from_slice(&self.body).ok()
     }
+
+    /// Why the body is not JSON, with where the parser stopped and how the
+    /// body begins (unredacted: callers redact); None when it is JSON.
+    pub fn json_problem(&self) -> Option<String> {
+        let e = serde_json::from_slice::<serde::de::IgnoredAny>(&self.body).err()?;
+        if self.body.is_empty() {
+            return Some("the body is empty, not JSON".into());
+        }
+        let offset = byte_offset(&self.body, e.line(), e.column());
+        let text = String::from_utf8_lossy(&self.body[..self.body.len().min(60)]);
+        let ct = self.header("content-type").unwrap_or("no content type");
+        Some(format!(
+            "the body ({ct}, {} bytes) is not JSON: {e} (byte {offset}); it begins {text:?}",
+            self.body.len()
+        ))
+    }
+}
+
+/// The byte offset of a 1-based line and column in `body`.
+fn byte_offset(body: &[u8], line: usize, column: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line {
+        match body[start..].iter().position(|b| *b == b'\n') {
+            Some(i) => start += i + 1,
+            None => break,
+        }
+    }
+    (start + column.saturating_sub(1)).min(body.len())
 }
 
 /// Why a request got no response.
@@ -106,10 +153,18 @@ pub enum HttpError {
     Connect(String),
     #[error("no complete response within {0:?}")]
     Timeout(Duration),
+    /// With the answer's `Location`, when it had one (a create over the
+    /// cap still names what it created).
     #[error("response larger than the {0}-byte limit")]
-    TooLarge(usize),
+    TooLarge(usize, Option<String>),
     #[error("transport error: {0}")]
     Transport(String),
+    #[error("{0}")]
+    Tls(String),
+    #[error("redirect to another origin not followed: Location {0}")]
+    OffOriginRedirect(String),
+    #[error("redirect loop: more than 5 redirects, the last to Location {0}")]
+    RedirectLoop(String),
     /// The request could not be built (a header value HTTP cannot carry,
     /// say): nothing was sent.
     #[error("request not sent: {0}")]
@@ -121,9 +176,23 @@ pub enum HttpError {
 impl HttpError {
     /// Whether the target could not be reached at all.
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, HttpError::Connect(_) | HttpError::InvalidUrl(_))
+        matches!(
+            self,
+            HttpError::Connect(_) | HttpError::InvalidUrl(_) | HttpError::Tls(_)
+        )
+    }
+
+    /// Whether the request got no answer at all (what the circuit breaker counts).
+    pub fn is_no_answer(&self) -> bool {
+        matches!(
+            self,
+            HttpError::Connect(_) | HttpError::Timeout(_) | HttpError::Transport(_)
+        )
     }
 }
+
+/// Bodies up to this size are read without taking the shared budget.
+const SMALL_BODY: usize = 1 << 20;
 
 /// The path of `target` under the base path: `Users`, `/Users` and a
 /// path-absolute `/scim/v2/Users` (one that already starts with the base
@@ -146,6 +215,14 @@ pub struct Client {
     config: ClientConfig,
     redactor: RwLock<Redactor>,
     access_token: Mutex<Option<(String, Option<Instant>)>>,
+    /// Requests in a row that got no answer, and the last such error.
+    no_answer: AtomicUsize,
+    /// The last no-answer error, and when the run of them began.
+    last_no_answer: std::sync::Mutex<Option<(String, Instant)>>,
+    pace: std::sync::Mutex<Pace>,
+    /// Held while a body larger than [`SMALL_BODY`] is read: one large body
+    /// at a time, so memory stays bounded whatever the concurrency.
+    large_body: Mutex<()>,
 }
 
 impl Client {
@@ -158,13 +235,17 @@ impl Client {
                 attempt.follow()
             }
         });
-        let inner = reqwest::Client::builder()
+        let builder = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(config.timeout.min(Duration::from_secs(10)))
             .redirect(policy)
-            .user_agent(concat!("scimitar/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("scimitar/", env!("CARGO_PKG_VERSION")));
+        let inner = config
+            .tls
+            .apply(builder)
+            .map_err(HttpError::Tls)?
             .build()
-            .map_err(|e| HttpError::Transport(e.to_string()))?;
+            .map_err(|e| HttpError::Tls(error_chain(&e)))?;
         let mut redactor = Redactor::default();
         for s in config.auth.secrets() {
             redactor.add_secret(&s);
@@ -178,7 +259,111 @@ impl Client {
             config,
             redactor: RwLock::new(redactor),
             access_token: Mutex::new(None),
+            no_answer: AtomicUsize::new(0),
+            last_no_answer: std::sync::Mutex::new(None),
+            pace: std::sync::Mutex::new(Pace::default()),
+            large_body: Mutex::new(()),
         })
+    }
+
+    /// Whether server certificates go unverified (`--insecure`).
+    pub fn insecure(&self) -> bool {
+        self.config.tls.insecure
+    }
+
+    /// Why the target counts as having stopped answering: the configured
+    /// number of requests in a row got no answer (refused connections,
+    /// timeouts, broken transfers). None while it answers.
+    pub fn stopped_answering(&self) -> Option<String> {
+        let n = self.no_answer.load(Ordering::SeqCst);
+        let (last, since) = self
+            .last_no_answer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()?;
+        let long = n >= 2 && since.elapsed() >= self.config.breaker_time;
+        if n < self.config.breaker.max(1) && !long {
+            return None;
+        }
+        Some(format!(
+            "the target stopped answering: {n} requests in a row got no answer (or one only after more than half the timeout) over {:.0} s (the last: {last})",
+            since.elapsed().as_secs_f64()
+        ))
+    }
+
+    /// What the pauses the server asked for came to, for the report.
+    pub fn pace_notes(&self) -> Vec<String> {
+        self.pace
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .notes(&self.config.pace)
+    }
+
+    /// Counts requests in a row that got no answer, or one only after
+    /// more than half the timeout (a server that slow cannot be graded in
+    /// bounded time either); any prompter answer resets the count.
+    fn note_answer(&self, result: &Result<Response, HttpError>, began: Instant) {
+        let mut last = self
+            .last_no_answer
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let took = began.elapsed();
+        let slow = result.is_ok() && took > self.config.timeout / 2;
+        match result {
+            Err(e) if e.is_no_answer() => {
+                let text = self.redactor().text(&e.to_string());
+                let first = self.no_answer.fetch_add(1, Ordering::SeqCst) == 0;
+                let since = match &*last {
+                    Some((_, since)) if !first => *since,
+                    _ => began,
+                };
+                *last = Some((text, since));
+            }
+            Ok(r) if slow => {
+                let text = format!(
+                    "answered {} only after {:.0} s",
+                    r.status,
+                    took.as_secs_f64()
+                );
+                let first = self.no_answer.fetch_add(1, Ordering::SeqCst) == 0;
+                let since = match &*last {
+                    Some((_, since)) if !first => *since,
+                    _ => began,
+                };
+                *last = Some((text, since));
+            }
+            Err(_) => {}
+            Ok(_) => {
+                self.no_answer.store(0, Ordering::SeqCst);
+                *last = None;
+            }
+        }
+    }
+
+    /// Whether a refusal asks the client to slow down, and it will (then
+    /// the request is sent again after the shared pause).
+    fn slow_down(&self, resp: &Response) -> bool {
+        let raw = resp.header("retry-after");
+        let refused = resp.status == 429 || (resp.status == 503 && raw.is_some());
+        if !refused {
+            return false;
+        }
+        let asked = raw.and_then(|v| super::pace::retry_after(v, chrono::Utc::now()));
+        self.pace
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .refused(asked, raw, &self.config.pace)
+    }
+
+    async fn wait_for_pace(&self) {
+        let until = self
+            .pace
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .wait_until();
+        if let Some(until) = until {
+            tokio::time::sleep_until(until.into()).await;
+        }
     }
 
     pub fn base_url(&self) -> &Url {
@@ -244,8 +429,27 @@ impl Client {
         let result = match (url, auth_error) {
             (_, Some(e)) | (Err(e), _) => Err(e),
             (Ok(url), None) => {
-                self.transmit(&req.method, url, &headers, req.body.clone())
-                    .await
+                let mut attempt = 0;
+                loop {
+                    self.wait_for_pace().await;
+                    let began = Instant::now();
+                    let result = self
+                        .transmit(
+                            &req.method,
+                            url.clone(),
+                            &headers,
+                            req.body.clone(),
+                            req.timeout,
+                        )
+                        .await;
+                    self.note_answer(&result, began);
+                    attempt += 1;
+                    match &result {
+                        Ok(resp)
+                            if attempt <= self.config.pace.max_retries && self.slow_down(resp) => {}
+                        _ => break result,
+                    }
+                }
             }
         };
         let exchange = self.record(recorded, &result, started.elapsed());
@@ -258,10 +462,14 @@ impl Client {
         url: Url,
         headers: &[(String, String)],
         body: Option<Vec<u8>>,
+        timeout: Option<Duration>,
     ) -> Result<Response, HttpError> {
         let method = reqwest::Method::from_bytes(method.as_bytes())
             .map_err(|_| HttpError::NotSent(format!("invalid method {method}")))?;
         let mut builder = self.inner.request(method, url);
+        if let Some(t) = timeout {
+            builder = builder.timeout(t.min(self.config.timeout));
+        }
         for (name, value) in headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
@@ -271,9 +479,22 @@ impl Client {
         let mut resp = builder.send().await.map_err(|e| self.classify(e))?;
         let status = resp.status().as_u16();
         let headers = header_pairs(&resp);
-        let body = match read_body(&mut resp, self.config.max_response_bytes).await {
+        if let Some(location) = refused_redirect(&resp) {
+            return Err(if resp.url().origin() == location.origin() {
+                HttpError::RedirectLoop(location.to_string())
+            } else {
+                HttpError::OffOriginRedirect(location.to_string())
+            });
+        }
+        let body = match self.read_bounded(&mut resp).await {
             Ok(body) => body,
-            Err(BodyError::TooLarge(limit)) => return Err(HttpError::TooLarge(limit)),
+            Err(BodyError::TooLarge(limit)) => {
+                let location = headers
+                    .iter()
+                    .find(|(n, _)| n.eq_ignore_ascii_case("location"))
+                    .map(|(_, v)| v.clone());
+                return Err(HttpError::TooLarge(limit, location));
+            }
             Err(BodyError::Read(e)) => return Err(self.classify(e)),
         };
         Ok(Response {
@@ -283,15 +504,48 @@ impl Client {
         })
     }
 
+    /// Reads a body within the size cap; a body past [`SMALL_BODY`]
+    /// (announced or reached) is read holding the large-body lock.
+    async fn read_bounded(&self, resp: &mut reqwest::Response) -> Result<Vec<u8>, BodyError> {
+        let limit = self.config.max_response_bytes;
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(BodyError::TooLarge(limit));
+        }
+        let mut guard = None;
+        if resp.content_length().is_some_and(|n| n > SMALL_BODY as u64) {
+            guard = Some(self.large_body.lock().await);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
+            if body.len() + chunk.len() > limit {
+                return Err(BodyError::TooLarge(limit));
+            }
+            if guard.is_none() && body.len() + chunk.len() > SMALL_BODY {
+                guard = Some(self.large_body.lock().await);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        drop(guard);
+        body.shrink_to_fit();
+        Ok(body)
+    }
+
     fn classify(&self, e: reqwest::Error) -> HttpError {
+        let chain = error_chain(&e);
         if e.is_timeout() {
             HttpError::Timeout(self.config.timeout)
+        } else if let Some(tls) = e
+            .is_connect()
+            .then(|| super::tls::sentence(&chain))
+            .flatten()
+        {
+            HttpError::Tls(tls)
         } else if e.is_connect() {
-            HttpError::Connect(error_chain(&e))
+            HttpError::Connect(chain)
         } else if e.is_builder() {
-            HttpError::NotSent(error_chain(&e))
+            HttpError::NotSent(chain)
         } else {
-            HttpError::Transport(error_chain(&e))
+            HttpError::Transport(chain)
         }
     }
 
@@ -415,6 +669,20 @@ impl Client {
             broken: matches!(result, Err(HttpError::Connect(_) | HttpError::Transport(_))),
         }
     }
+}
+
+/// The target of a redirect the policy did not follow (another origin, or
+/// past the limit): a 301, 302, 303, 307 or 308 with a `Location`.
+fn refused_redirect(resp: &reqwest::Response) -> Option<Url> {
+    if !matches!(resp.status().as_u16(), 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = resp
+        .headers()
+        .get(reqwest::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    resp.url().join(location).ok()
 }
 
 /// A response's headers as (name, value) text pairs, in order.

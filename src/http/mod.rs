@@ -4,7 +4,9 @@
 pub mod auth;
 pub mod client;
 pub mod exchange;
+pub mod pace;
 pub mod redact;
+pub mod tls;
 
 pub use auth::Auth;
 pub use client::{Client, ClientConfig, HttpError, Request, Response};

@@ -19,9 +19,36 @@ struct Row {
     errored: usize,
 }
 
+/// The cleanup line: what was created, what was deleted and confirmed
+/// gone, and every resource that may remain, one a line.
+pub fn cleanup_line(c: &crate::outcome::Cleanup) -> String {
+    let mut out = format!(
+        "cleanup: created {}, deleted {} (each confirmed gone)",
+        c.created, c.deleted
+    );
+    if c.absent > 0 {
+        out.push_str(&format!(
+            ", {} whose id could not be read found absent by name",
+            c.absent
+        ));
+    }
+    if c.leftover.is_empty() {
+        out.push_str(", nothing left behind\n");
+    } else {
+        out.push_str(&format!(", {} MAY REMAIN:\n", c.leftover.len()));
+        for l in &c.leftover {
+            out.push_str(&format!("  {l}\n"));
+        }
+    }
+    out
+}
+
 /// The full console text.
 pub fn render(report: &RunReport, verbose_skips: bool) -> String {
     let mut out = String::new();
+    for note in &report.notes {
+        out.push_str(&format!("NOTE {note}\n"));
+    }
     let not_run = |c: &&crate::outcome::CaseOutcome| {
         c.status == Status::Errored && c.message.starts_with("not run:")
     };
@@ -62,16 +89,10 @@ pub fn render(report: &RunReport, verbose_skips: bool) -> String {
             }
         }
     }
-    let c = &report.cleanup;
-    out.push_str(&format!(
-        "cleanup: created {}, deleted {}",
-        c.created, c.deleted
-    ));
-    if c.leftover.is_empty() {
-        out.push_str(", nothing left behind\n");
-    } else {
-        out.push_str(&format!(", LEFT BEHIND: {}\n", c.leftover.join(", ")));
+    if let Some(why) = &report.aborted {
+        out.push_str(&format!("STOPPED: {why}\n"));
     }
+    out.push_str(&cleanup_line(&report.cleanup));
     if report.interrupted {
         let skipped = report.cases.iter().filter(not_run).count();
         out.push_str(&format!(

@@ -54,5 +54,38 @@ pub fn render(report: &RunReport) -> String {
             .add_test_case(tc);
     }
     junit.add_test_suites(suites.into_values());
+    junit.add_test_suite(run_suite(report));
     junit.to_string().expect("a JUnit report always serializes")
+}
+
+/// The run itself: its cleanup (a failure when anything may remain), a
+/// target that stopped answering (an error), and the notes as properties,
+/// so that a JUnit reader sees what the exit code says.
+fn run_suite(report: &RunReport) -> TestSuite {
+    let mut suite = TestSuite::new("run");
+    for note in &report.notes {
+        suite.add_property(("note", note.as_str()));
+    }
+    let c = &report.cleanup;
+    let status = if c.leftover.is_empty() {
+        TestCaseStatus::success()
+    } else {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        s.set_message(format!("{} resource(s) may remain", c.leftover.len()));
+        s.set_description(c.leftover.join("\n"));
+        s
+    };
+    let mut tc = TestCase::new("run.cleanup", status);
+    tc.set_classname("scimitar.run");
+    tc.add_property(("created", c.created.to_string().as_str()));
+    tc.add_property(("deleted", c.deleted.to_string().as_str()));
+    suite.add_test_case(tc);
+    if let Some(why) = &report.aborted {
+        let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+        s.set_message(why.as_str());
+        let mut tc = TestCase::new("run.target", s);
+        tc.set_classname("scimitar.run");
+        suite.add_test_case(tc);
+    }
+    suite
 }

@@ -184,9 +184,24 @@ impl CaseRun<'_, '_> {
             let resp = self
                 .send(Request::post_json(endpoint.clone(), &body))
                 .await?;
-            let created = resp
-                .json()
-                .filter(|b| b["id"].is_string() && (200..300).contains(&resp.status));
+            let ok = (200..300).contains(&resp.status);
+            let base = self.ctx.client.base_url();
+            // The id the ledger read (body and Location agreeing), never a
+            // parser's pick among duplicate members.
+            let id = match super::cleanup::created_id(base, &endpoint, &resp) {
+                Err(why) if ok => {
+                    return Err(Stop::Errored(format!(
+                        "fixture `{name}`: POST {endpoint} answered {}, but {why}",
+                        resp.status
+                    )))
+                }
+                id => id.ok(),
+            };
+            let created = resp.json().filter(|b| b.is_object() && ok).map(|mut b| {
+                b["id"] = id.clone().map(Value::String).unwrap_or(Value::Null);
+                b
+            });
+            let created = created.filter(|b| b["id"].is_string());
             match created {
                 Some(body) if !super::ledger::is_safe_id(body["id"].as_str().unwrap_or("")) => {
                     return Err(Stop::Errored(format!(
@@ -203,9 +218,8 @@ impl CaseRun<'_, '_> {
                             rule,
                         ),
                         None => Stop::Errored(format!(
-                            "fixture `{name}`: POST {endpoint} answered {} {}",
-                            resp.status,
-                            show(resp.json().as_ref()),
+                            "fixture `{name}`: POST {endpoint} answered {}",
+                            answer_text(self.ctx, &resp),
                         )),
                     })
                 }
@@ -243,11 +257,40 @@ impl CaseRun<'_, '_> {
         if self.ctx.interrupted.load(Ordering::SeqCst) {
             return Err(Stop::Errored("interrupted before the case ended".into()));
         }
+        if let Some(why) = self.ctx.client.stopped_answering() {
+            return Err(Stop::Errored(format!("not finished: {why}")));
+        }
         let (exchange, result) = self.ctx.client.send(&req).await;
         self.exchanges.push(exchange);
+        if let (Err(e), "POST") = (&result, req.method.as_str()) {
+            let target = self.relative(&req.target);
+            if let Some(rt) = self
+                .ctx
+                .caps
+                .resource_types
+                .iter()
+                .find(|rt| rt.endpoint == target)
+            {
+                let sent = req.body.as_deref();
+                super::cleanup::record_lost_create(
+                    self.ctx.ledger,
+                    self.ctx.client.base_url(),
+                    &rt.endpoint,
+                    sent,
+                    e,
+                    &self.case.id,
+                );
+            }
+        }
         let resp =
             result.map_err(|e| Stop::Errored(format!("{} {}: {e}", req.method, req.target)))?;
         self.track(&req, &resp);
+        if resp.status == 429 {
+            return Err(Stop::Errored(format!(
+                "{} {} answered 429 Too Many Requests even after the pauses the server asked for: a rate limit, not a verdict",
+                req.method, req.target
+            )));
+        }
         Ok(resp)
     }
 
@@ -270,12 +313,14 @@ impl CaseRun<'_, '_> {
                     .iter()
                     .find(|rt| rt.endpoint == target)
                 {
-                    if let Some(id) = resp
-                        .json()
-                        .and_then(|b| b["id"].as_str().map(str::to_string))
-                    {
-                        self.ctx.ledger.created(&rt.endpoint, &id, &self.case.id);
-                    }
+                    super::cleanup::record_create(
+                        self.ctx.ledger,
+                        self.ctx.client.base_url(),
+                        &rt.endpoint,
+                        req.body.as_deref(),
+                        resp,
+                        &self.case.id,
+                    );
                 }
             }
             // A PUT must never create (RFC 7644 §3.5.1), but one that did leaves a resource behind.
@@ -288,7 +333,9 @@ impl CaseRun<'_, '_> {
                     }
                 }
             }
-            "DELETE" if ok || resp.status == 404 => self.ctx.ledger.deleted(&target),
+            // A 404 is not taken on trust: the case's cleanup deletes
+            // again and confirms with a GET.
+            "DELETE" if ok => self.ctx.ledger.deleted(&target),
             _ => {}
         }
     }
@@ -377,6 +424,7 @@ impl CaseRun<'_, '_> {
             headers,
             body,
             authenticate: step.auth,
+            timeout: None,
         };
         let resp = self.send(req).await?;
         if step.skip_on_status.contains(&resp.status) {
@@ -399,6 +447,14 @@ impl CaseRun<'_, '_> {
         if !failures.is_empty() {
             let curl = self.exchanges.last().map(|e| e.curl.clone());
             return Err(Stop::Failed(failures, curl));
+        }
+        let keeps_body =
+            step.name.is_some() || step.capture.iter().any(|(_, s)| !s.starts_with("header:"));
+        if keeps_body && body_json.is_none() && !resp.body.is_empty() {
+            return Err(Stop::Errored(format!(
+                "{label}: answered {}: the case needs its body",
+                answer_text(self.ctx, &resp)
+            )));
         }
         for (var, source) in &step.capture {
             let value = match source.strip_prefix("header:") {
@@ -524,36 +580,12 @@ impl CaseRun<'_, '_> {
 
     /// Deletes what this case created; returns a problem to report, if any.
     async fn cleanup(&mut self) -> Option<String> {
-        cleanup_targets(self.ctx, self.ctx.ledger.live_of(&self.case.id)).await
-    }
-}
-
-/// Deletes the given created resources; returns a problem to report, if any.
-pub async fn cleanup_targets(ctx: &Context<'_>, targets: Vec<String>) -> Option<String> {
-    let mut problems = vec![];
-    for target in targets {
-        let req = Request {
-            method: "DELETE".into(),
-            target: target.clone(),
-            authenticate: true,
-            ..Default::default()
-        };
-        let (_, result) = ctx.client.send(&req).await;
-        match result {
-            Ok(r) if (200..300).contains(&r.status) || r.status == 404 => {
-                ctx.ledger.deleted(&target)
-            }
-            Ok(r) => {
-                ctx.ledger.leftover(&target);
-                problems.push(format!("cleanup DELETE {target} answered {}", r.status));
-            }
-            Err(e) => {
-                ctx.ledger.leftover(&target);
-                problems.push(format!("cleanup DELETE {target}: {e}"));
-            }
+        if self.ctx.client.stopped_answering().is_some() {
+            // Left live for the run's last cleanup, which tries once, briefly.
+            return None;
         }
+        super::cleanup::cleanup_targets(self.ctx, self.ctx.ledger.live_of(&self.case.id)).await
     }
-    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 /// The server's own reason for refusing a request (a 4xx with a SCIM
@@ -569,6 +601,18 @@ pub(super) fn refusal_rule(resp: &Response) -> Option<String> {
         Some(t) => format!("{} {t}: {detail}", resp.status),
         None => format!("{}: {detail}", resp.status),
     })
+}
+
+/// A status and body as a message shows them: the JSON, shortened, or
+/// why the body is not JSON (redacted).
+pub(super) fn answer_text(ctx: &Context<'_>, resp: &Response) -> String {
+    match resp.json() {
+        Some(v) => format!("{} {}", resp.status, show(Some(&v))),
+        None => {
+            let why = resp.json_problem().unwrap_or_default();
+            format!("{}, and {}", resp.status, ctx.client.redactor().text(&why))
+        }
+    }
 }
 
 /// A run-unique token for a value the harness makes up.

@@ -1,5 +1,7 @@
 //! The cleanup ledger: every resource the run created, so that all of them
-//! and nothing else are deleted, also after failures and interrupts.
+//! and nothing else are deleted, also after failures and interrupts. A
+//! create whose answer named no readable id is kept too, by the name the
+//! run gave it, until the run finds it (or finds it absent).
 
 use std::collections::HashSet;
 use std::sync::Mutex;
@@ -21,9 +23,35 @@ pub struct Created {
     pub case: String,
 }
 
+/// A resource the server said it created (a 2xx to a POST) whose id the
+/// run could not read: the answer was not JSON, held no id or several, and
+/// had no usable `Location`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unread {
+    pub endpoint: String,
+    /// The attribute and value that name it uniquely (`userName`, the run's token in it).
+    pub name: Option<(String, String)>,
+    pub case: String,
+    /// Why the id could not be read.
+    pub why: String,
+}
+
+impl Unread {
+    /// `userName "scimitar-…-ann" at /Users`.
+    pub fn describe(&self) -> String {
+        match &self.name {
+            Some((attr, value)) => format!("{attr} {value:?} at {}", self.endpoint),
+            None => format!("a resource at {}", self.endpoint),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     live: Vec<Created>,
+    unread: Vec<Unread>,
+    /// Unread creations a listing showed were not there after all.
+    absent: usize,
     owned: HashSet<String>,
     fresh: HashSet<String>,
     created: usize,
@@ -70,7 +98,52 @@ impl Ledger {
         true
     }
 
-    /// Records that a created resource is gone.
+    /// Records a creation whose id could not be read (counted as created;
+    /// reported as left behind until [`Ledger::found_unread`] or
+    /// [`Ledger::absent_unread`] settles it).
+    pub fn created_unread(&self, unread: Unread) {
+        let mut inner = self.lock();
+        inner.created += 1;
+        inner.unread.push(unread);
+    }
+
+    /// The creations whose id is still unknown.
+    pub fn unread(&self) -> Vec<Unread> {
+        self.lock().unread.clone()
+    }
+
+    /// The unread creation named `value` at `endpoint` has this id: it
+    /// becomes a live resource (without being counted again). False when
+    /// no unread creation has that name.
+    pub fn found_unread(&self, endpoint: &str, value: &str, id: &str) -> bool {
+        let mut inner = self.lock();
+        let endpoint = endpoint.trim_end_matches('/');
+        let Some(i) = inner.unread.iter().position(|u| {
+            u.endpoint.trim_end_matches('/') == endpoint
+                && u.name
+                    .as_ref()
+                    .is_some_and(|(_, v)| v.eq_ignore_ascii_case(value))
+        }) else {
+            return false;
+        };
+        let u = inner.unread.remove(i);
+        inner.created -= 1;
+        drop(inner);
+        self.created(endpoint, id, &u.case);
+        true
+    }
+
+    /// A listing of `endpoint` by name showed this unread creation is not there.
+    pub fn absent_unread(&self, unread: &Unread) {
+        let mut inner = self.lock();
+        if let Some(i) = inner.unread.iter().position(|u| u == unread) {
+            inner.unread.remove(i);
+            inner.absent += 1;
+        }
+    }
+
+    /// Records that a created resource is gone (a DELETE answered 2xx, or
+    /// a 404 that a GET confirmed).
     pub fn deleted(&self, target: &str) {
         let mut inner = self.lock();
         if let Some(i) = inner.live.iter().position(|c| c.target == target) {
@@ -162,12 +235,25 @@ impl Ledger {
             .collect()
     }
 
-    /// (created, deleted, leftover) so far.
+    /// (created, deleted, leftover) so far; the leftovers include the
+    /// unread creations, by name.
     pub fn totals(&self) -> (usize, usize, Vec<String>) {
         let inner = self.lock();
         let mut leftover = inner.leftover.clone();
         leftover.extend(inner.live.iter().map(|c| c.target.clone()));
+        leftover.extend(inner.unread.iter().map(|u| {
+            format!(
+                "{} (created; its id could not be read: {})",
+                u.describe(),
+                u.why
+            )
+        }));
         (inner.created, inner.deleted, leftover)
+    }
+
+    /// Unread creations found absent by a listing.
+    pub fn absent(&self) -> usize {
+        self.lock().absent
     }
 }
 
@@ -242,6 +328,40 @@ mod tests {
         assert!(l.may_modify("2") && l.knows("/Groups", "2"));
         assert_eq!(l.all_live(), vec!["/Groups/2"]);
         assert_eq!(l.totals(), (2, 1, vec!["/Groups/2".to_string()]));
+    }
+
+    #[test]
+    fn an_unread_creation_counts_until_found_or_shown_absent() {
+        let l = Ledger::default();
+        let unread = |v: &str| Unread {
+            endpoint: "/Users".into(),
+            name: Some(("userName".into(), v.into())),
+            case: "a".into(),
+            why: "the body is not JSON".into(),
+        };
+        l.created_unread(unread("run-ann"));
+        l.created_unread(unread("run-bob"));
+        let (created, deleted, leftover) = l.totals();
+        assert_eq!((created, deleted), (2, 0));
+        assert_eq!(
+            leftover,
+            vec![
+                "userName \"run-ann\" at /Users (created; its id could not be read: the body is not JSON)",
+                "userName \"run-bob\" at /Users (created; its id could not be read: the body is not JSON)",
+            ]
+        );
+        assert!(
+            !l.found_unread("/Groups", "run-ann", "1"),
+            "another endpoint"
+        );
+        assert!(l.found_unread("/Users/", "RUN-ANN", "1"));
+        assert_eq!(l.all_live(), vec!["/Users/1"]);
+        assert!(l.may_modify("1"));
+        l.deleted("/Users/1");
+        l.absent_unread(&unread("run-bob"));
+        assert_eq!(l.totals(), (2, 1, vec![]));
+        assert_eq!(l.absent(), 1);
+        assert!(l.unread().is_empty());
     }
 
     #[test]

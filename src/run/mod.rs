@@ -3,6 +3,7 @@
 //! deleted at the end, also after an interrupt.
 
 mod asynchronous;
+pub mod cleanup;
 pub mod declared;
 pub mod derive;
 mod events;
@@ -45,6 +46,9 @@ pub struct RunOptions {
     pub max_time: Option<std::time::Duration>,
     /// Where the SCIM events the run receives arrive, when it receives any.
     pub events: Option<std::sync::Arc<crate::events::Inbox>>,
+    /// The ledger to record creations in, when the caller wants to see it
+    /// while the run goes (to list what may remain on an abort).
+    pub ledger: Option<std::sync::Arc<Ledger>>,
 }
 
 impl Default for RunOptions {
@@ -54,9 +58,14 @@ impl Default for RunOptions {
             fail_on: Level::Should,
             max_time: None,
             events: None,
+            ledger: None,
         }
     }
 }
+
+/// The warning every report of an `--insecure` run starts with.
+pub const INSECURE_NOTE: &str =
+    "--insecure: the server's TLS certificate was not verified; anyone on the path could have answered";
 
 /// A short token that makes every name the run creates unique to it.
 pub fn new_run_token() -> String {
@@ -77,11 +86,12 @@ pub async fn run(
 ) -> RunReport {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let ledger = Ledger::default();
+    let ledger = options.ledger.clone().unwrap_or_default();
+    let ledger = &*ledger;
     let mut ctx = Context {
         client,
         caps,
-        ledger: &ledger,
+        ledger,
         run_token: new_run_token(),
         interrupted,
         counter: AtomicU64::new(0),
@@ -108,6 +118,11 @@ pub async fn run(
                     o.status = Status::Errored;
                     o.message = "not run: the run was interrupted".into();
                     o
+                } else if let Some(why) = client.stopped_answering() {
+                    let mut o = exec::blank_outcome(case);
+                    o.status = Status::Errored;
+                    o.message = format!("not run: {why}");
+                    o
                 } else if out_of_time {
                     let mut o = exec::blank_outcome(case);
                     o.message = "not started: the run's time budget (--max-time) was spent".into();
@@ -124,18 +139,29 @@ pub async fn run(
         .await;
     outcomes.sort_by_key(|(i, _)| *i);
     let mut outcomes: Vec<CaseOutcome> = outcomes.into_iter().map(|(_, o)| o).collect();
-    let reruns = rerun::alone(&ctx, cases, &mut outcomes, options.concurrency).await;
+    let aborted = client.stopped_answering();
+    let reruns = if aborted.is_some() {
+        vec![]
+    } else {
+        rerun::alone(&ctx, cases, &mut outcomes, options.concurrency).await
+    };
     // Anything still live (a case cut short), or created without the run
     // learning of it, is deleted now.
     // Deletions that failed during the run (a busy server) get one more try.
     let mut targets = ledger.all_live();
     targets.extend(ledger.leftovers());
-    exec::cleanup_targets(&ctx, targets).await;
-    if sweep::find_unrecorded(&ctx).await > 0 {
-        exec::cleanup_targets(&ctx, ledger.all_live()).await;
-    }
+    cleanup::cleanup_targets(&ctx, targets).await;
+    let swept = sweep::find_unrecorded(&ctx).await;
+    cleanup::settle_unread(ledger, &ctx.run_token, &swept.listed);
+    cleanup::find_unread(&ctx).await;
+    cleanup::cleanup_targets(&ctx, ledger.all_live()).await;
     let cases = outcomes;
     let (created, deleted, leftover) = ledger.totals();
+    let mut notes = vec![];
+    if client.insecure() {
+        notes.push(INSECURE_NOTE.to_string());
+    }
+    notes.extend(client.pace_notes());
     RunReport {
         tool: "scimitar".into(),
         version: env!("CARGO_PKG_VERSION").into(),
@@ -144,6 +170,8 @@ pub async fn run(
         duration_ms: started.elapsed().as_millis() as u64,
         fail_on: options.fail_on,
         interrupted: interrupted.load(std::sync::atomic::Ordering::SeqCst),
+        aborted,
+        notes,
         summary: Summary::of(&cases),
         baseline: None,
         reruns,
@@ -151,7 +179,49 @@ pub async fn run(
             created,
             deleted,
             leftover,
+            absent: ledger.absent(),
         },
+        cases,
+    }
+}
+
+/// The report of a run that could not start (discovery failed, or a
+/// signal came first): every selected case errored with the reason, so
+/// that JSON and JUnit readers see what did not run and why.
+pub fn not_run(
+    client: &Client,
+    cases: &[Case],
+    reason: &str,
+    fail_on: Level,
+    interrupted: bool,
+) -> RunReport {
+    let cases: Vec<CaseOutcome> = cases
+        .iter()
+        .map(|case| {
+            let mut o = exec::blank_outcome(case);
+            o.status = Status::Errored;
+            o.message = format!("not run: {reason}");
+            o
+        })
+        .collect();
+    RunReport {
+        tool: "scimitar".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        target: client.redactor().text(client.base_url().as_str()),
+        started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        duration_ms: 0,
+        fail_on,
+        interrupted,
+        aborted: (!interrupted).then(|| reason.to_string()),
+        notes: if client.insecure() {
+            vec![INSECURE_NOTE.to_string()]
+        } else {
+            vec![]
+        },
+        summary: Summary::of(&cases),
+        baseline: None,
+        reruns: vec![],
+        cleanup: Cleanup::default(),
         cases,
     }
 }

@@ -93,6 +93,7 @@ impl CaseRun<'_, '_> {
                 headers: vec![],
                 body: Some(body.to_string().into_bytes()),
                 authenticate: true,
+                timeout: None,
             })
             .await?;
         let curl = self.exchanges.last().map(|e| e.curl.clone());

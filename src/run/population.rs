@@ -8,7 +8,6 @@ use std::sync::atomic::Ordering;
 use serde_json::{Map, Value};
 
 use super::exec::Context;
-use super::expect::show;
 use super::template::Vars;
 use crate::http::Request;
 use crate::suite::Case;
@@ -55,6 +54,9 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
         if ctx.interrupted.load(Ordering::SeqCst) {
             return Err("interrupted".to_string().into());
         }
+        if let Some(why) = ctx.client.stopped_answering() {
+            return Err(why.into());
+        }
         let rt = ctx
             .caps
             .resource_type(&fixture.resource_type)
@@ -71,36 +73,58 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
         let mut fresh = || super::exec::fresh_token(ctx);
         let body =
             super::declared::fill_required(ctx.caps, &fixture.resource_type, &body, &mut fresh);
-        let (_, result) = ctx
-            .client
-            .send(&Request::post_json(rt.endpoint.clone(), &body))
-            .await;
+        let req = Request::post_json(rt.endpoint.clone(), &body);
+        let (_, result) = ctx.client.send(&req).await;
+        if let Err(e) = &result {
+            let sent = req.body.as_deref();
+            super::cleanup::record_lost_create(
+                ctx.ledger,
+                ctx.client.base_url(),
+                &rt.endpoint,
+                sent,
+                e,
+                &owner,
+            );
+        }
         let resp = result.map_err(|e| format!("`{name}`: POST {}: {e}", rt.endpoint))?;
+        let base = ctx.client.base_url();
+        let sent = req.body.as_deref();
+        let made =
+            super::cleanup::record_create(ctx.ledger, base, &rt.endpoint, sent, &resp, &owner);
+        if (200..300).contains(&resp.status) && made.is_none() {
+            let why = super::cleanup::created_id(base, &rt.endpoint, &resp)
+                .err()
+                .unwrap_or_else(|| "its id cannot name one resource in a URL".into());
+            return Err(format!(
+                "`{name}`: POST {} answered {}, but {why}",
+                rt.endpoint, resp.status
+            )
+            .into());
+        }
         let created = resp
             .json()
-            .filter(|b| (200..300).contains(&resp.status) && b["id"].is_string());
+            .filter(|b| (200..300).contains(&resp.status) && b.is_object())
+            .map(|mut b| {
+                if let Some(id) = &made {
+                    b["id"] = Value::String(id.clone());
+                }
+                b
+            });
         let Some(created) = created else {
             let rule = super::exec::refusal_rule(&resp);
             return Err(Refusal {
                 message: match &rule {
                     Some(r) => format!("`{name}`: the server refused it: {r}"),
                     None => format!(
-                        "`{name}`: POST {} answered {} {}",
+                        "`{name}`: POST {} answered {}",
                         rt.endpoint,
-                        resp.status,
-                        show(resp.json().as_ref())
+                        super::exec::answer_text(ctx, &resp)
                     ),
                 },
                 rule,
             });
         };
-        let id = created["id"].as_str().unwrap_or_default().to_string();
-        if !ctx.ledger.created(&rt.endpoint, &id, &owner) {
-            return Err(format!(
-                "`{name}`: the server gave the id {id:?}, which cannot name one resource in a URL"
-            )
-            .into());
-        }
+        let id = made.unwrap_or_default();
         // The server's own representation is what filters run against.
         let (_, read) = ctx
             .client

@@ -104,8 +104,27 @@ impl<'c, 'a> Probing<'c, 'a> {
     }
 
     async fn send(&mut self, req: Request) -> Result<Response, String> {
+        if let Some(why) = self.ctx.client.stopped_answering() {
+            return Err(why);
+        }
         let (ex, result) = self.ctx.client.send(&req).await;
         self.exchanges.push(ex);
+        let creates = req.method == "POST"
+            && crate::discover::resolve_endpoint(self.ctx.client.base_url(), &req.target).ok()
+                == Some(self.rt.endpoint.clone());
+        if let (Err(e), true) = (&result, creates) {
+            let owner = format!("({} probe)", self.feature);
+            let sent = req.body.as_deref();
+            let base = self.ctx.client.base_url();
+            super::cleanup::record_lost_create(
+                self.ctx.ledger,
+                base,
+                &self.rt.endpoint,
+                sent,
+                e,
+                &owner,
+            );
+        }
         result.map_err(|e| format!("{} {}: {e}", req.method, req.target))
     }
 
@@ -117,23 +136,24 @@ impl<'c, 'a> Probing<'c, 'a> {
             let body = json!({"schemas": [urn::USER], "userName": name});
             let mut fresh = || fresh_token(self.ctx);
             let body = super::declared::fill_required(self.ctx.caps, "User", &body, &mut fresh);
-            let resp = self
-                .send(Request::post_json(self.rt.endpoint.clone(), &body))
-                .await
-                .map_err(ProbeVerdict::Unknown)?;
-            let id = resp
-                .json()
-                .filter(|_| (200..300).contains(&resp.status))
-                .and_then(|b| b["id"].as_str().map(str::to_string))
-                .filter(|i| super::ledger::is_safe_id(i));
+            let req = Request::post_json(self.rt.endpoint.clone(), &body);
+            let sent = req.body.clone();
+            let resp = self.send(req).await.map_err(ProbeVerdict::Unknown)?;
+            let owner = format!("({} probe)", self.feature);
+            let id = super::cleanup::record_create(
+                self.ctx.ledger,
+                self.ctx.client.base_url(),
+                &self.rt.endpoint,
+                sent.as_deref(),
+                &resp,
+                &owner,
+            );
             let Some(id) = id else {
                 return Err(ProbeVerdict::Unknown(format!(
                     "could not create a User to probe with (POST answered {})",
                     resp.status
                 )));
             };
-            let owner = format!("({} probe)", self.feature);
-            self.ctx.ledger.created(&self.rt.endpoint, &id, &owner);
             self.made.push((id, name));
         }
         Ok(token)
@@ -146,7 +166,7 @@ impl<'c, 'a> Probing<'c, 'a> {
             .iter()
             .map(|(id, _)| format!("{}/{id}", self.rt.endpoint))
             .collect();
-        super::exec::cleanup_targets(self.ctx, targets).await;
+        super::cleanup::cleanup_targets(self.ctx, targets).await;
         Probe {
             feature: self.feature.into(),
             claimed: self.claimed,

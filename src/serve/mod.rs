@@ -5,6 +5,7 @@
 pub mod bugs;
 mod discovery;
 pub mod events;
+pub mod faults;
 mod listing;
 mod oauth;
 mod paging;
@@ -66,6 +67,8 @@ pub struct ServerConfig {
     /// SCIM events (RFC 9967): SETs for every change, poll and push
     /// delivery, asynchronous requests, a receiver endpoint. None: off.
     pub events: Option<EventsConfig>,
+    /// Hostile behaviours ([`faults`]): the harness must survive them.
+    pub faults: faults::Faults,
 }
 
 /// Shared server state.
@@ -80,6 +83,8 @@ struct AppInner {
     store: Mutex<Store>,
     /// Requests being answered (for the busy-503 bug).
     in_flight: AtomicUsize,
+    /// Requests a fault applied to (rate-limit faults refuse every other one).
+    fault_count: AtomicUsize,
     events: Option<events::Events>,
 }
 
@@ -95,6 +100,7 @@ impl App {
             inner: Arc::new(AppInner {
                 model: shape::Model::new(&config.shapes),
                 in_flight: AtomicUsize::new(0),
+                fault_count: AtomicUsize::new(0),
                 config,
                 store: Mutex::new(Store::default()),
                 events,
@@ -175,6 +181,12 @@ impl App {
     fn store(&self) -> MutexGuard<'_, Store> {
         self.inner.store.lock().unwrap_or_else(|p| p.into_inner())
     }
+
+    /// How many Users and Groups the server holds.
+    pub fn resource_count(&self) -> usize {
+        let store = self.store();
+        store.list(store::Kind::User).count() + store.list(store::Kind::Group).count()
+    }
 }
 
 /// Whether resources of `kind` carry meta.resourceType and lastModified
@@ -195,7 +207,11 @@ pub fn base_url(headers: &HeaderMap) -> String {
 
 /// The router of a server.
 pub fn router(config: ServerConfig) -> Router {
-    let app = App::new(config);
+    router_of(App::new(config))
+}
+
+/// The router serving `app`.
+fn router_of(app: App) -> Router {
     let api = Router::new()
         .merge(discovery::routes())
         .merge(resources::routes(store::Kind::User))
@@ -208,6 +224,7 @@ pub fn router(config: ServerConfig) -> Router {
         ))
         .layer(middleware::from_fn_with_state(app.clone(), authenticate))
         .layer(middleware::from_fn_with_state(app.clone(), busy))
+        .layer(middleware::from_fn_with_state(app.clone(), faults::inject))
         .with_state(app.clone());
     let mut root = Router::new()
         .nest(BASE_PATH, api)
@@ -306,9 +323,15 @@ pub struct Running {
     pub base_url: String,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    app: App,
 }
 
 impl Running {
+    /// How many Users and Groups the server holds now.
+    pub fn resource_count(&self) -> usize {
+        self.app.resource_count()
+    }
+
     /// Stops the server and waits for it.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -323,7 +346,8 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let (tx, rx) = oneshot::channel::<()>();
-    let app = router(config);
+    let state = App::new(config);
+    let app = router_of(state.clone());
     let task = tokio::spawn(async move {
         let _ = axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -336,5 +360,6 @@ pub async fn start(config: ServerConfig, addr: SocketAddr) -> std::io::Result<Ru
         base_url: format!("http://{addr}{BASE_PATH}"),
         shutdown: Some(tx),
         task,
+        app: state,
     })
 }
