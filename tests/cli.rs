@@ -90,7 +90,9 @@ fn embedded_run_passes_and_writes_valid_reports_without_secrets() {
     let xml = std::fs::read_to_string(&junit).unwrap();
     assert!(
         xml.contains("<testsuites")
-            && xml.matches("<testcase").count() == report["cases"].as_array().unwrap().len()
+            // Every case, and the run's own cleanup.
+            && xml.matches("<testcase").count() == report["cases"].as_array().unwrap().len() + 1
+            && xml.contains("run.cleanup")
     );
 }
 

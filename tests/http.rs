@@ -117,7 +117,7 @@ async fn oversized_endless_and_stalled_responses_are_cut_off() {
     let base = spawn(app).await;
     let c = client(&base, "t0k3n-abc", 1 << 20, Duration::from_millis(800));
     let (_, res) = c.send(&Request::get("/big")).await;
-    assert_eq!(res.unwrap_err(), HttpError::TooLarge(1 << 20, None));
+    assert_eq!(res.unwrap_err(), HttpError::TooLarge(1 << 20, 200, None));
     let started = Instant::now();
     let (ex, res) = c.send(&Request::get("/endless")).await;
     assert!(matches!(

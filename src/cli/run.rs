@@ -346,12 +346,14 @@ pub(super) async fn discover(
     watch: &Watch,
 ) -> Result<Capabilities, (String, i32)> {
     let bounded = async {
-        match max_time {
+        // At least a second, so that `--max-time 0` (start no case) still
+        // learns what the server declares.
+        match max_time.map(|t| t.max(Duration::from_secs(1))) {
             Some(t) => tokio::time::timeout(t, Capabilities::discover(client))
                 .await
                 .unwrap_or_else(|_| {
                     Err(DiscoverError::Unreachable(format!(
-                        "discovery did not finish within --max-time {} s",
+                        "discovery did not finish within {} s (--max-time)",
                         t.as_secs()
                     )))
                 }),

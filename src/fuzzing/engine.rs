@@ -137,6 +137,7 @@ pub async fn fuzz_with_model(
         Some(strategy) => e.fuzz_loop(&strategy, started).await,
         None => "no-resource-types",
     };
+    run::cleanup::revive(client).await;
     e.cleanup(true).await;
     let ctx = run::Context {
         client,

@@ -153,10 +153,10 @@ pub enum HttpError {
     Connect(String),
     #[error("no complete response within {0:?}")]
     Timeout(Duration),
-    /// With the answer's `Location`, when it had one (a create over the
-    /// cap still names what it created).
-    #[error("response larger than the {0}-byte limit")]
-    TooLarge(usize, Option<String>),
+    /// With the answer's status and `Location`, when it had one (a create
+    /// over the cap still says whether and what it created).
+    #[error("response larger than the {0}-byte limit (status {1})")]
+    TooLarge(usize, u16, Option<String>),
     #[error("transport error: {0}")]
     Transport(String),
     #[error("{0}")]
@@ -493,7 +493,7 @@ impl Client {
                     .iter()
                     .find(|(n, _)| n.eq_ignore_ascii_case("location"))
                     .map(|(_, v)| v.clone());
-                return Err(HttpError::TooLarge(limit, location));
+                return Err(HttpError::TooLarge(limit, status, location));
             }
             Err(BodyError::Read(e)) => return Err(self.classify(e)),
         };
@@ -515,18 +515,25 @@ impl Client {
         if resp.content_length().is_some_and(|n| n > SMALL_BODY as u64) {
             guard = Some(self.large_body.lock().await);
         }
-        let mut body = Vec::new();
+        // Chunks are kept as they come and joined once, at the end: no
+        // doubling reallocations of a body that turns out over the cap.
+        let mut chunks = Vec::new();
+        let mut len = 0;
         while let Some(chunk) = resp.chunk().await.map_err(BodyError::Read)? {
-            if body.len() + chunk.len() > limit {
+            if len + chunk.len() > limit {
                 return Err(BodyError::TooLarge(limit));
             }
-            if guard.is_none() && body.len() + chunk.len() > SMALL_BODY {
+            if guard.is_none() && len + chunk.len() > SMALL_BODY {
                 guard = Some(self.large_body.lock().await);
             }
+            len += chunk.len();
+            chunks.push(chunk);
+        }
+        let mut body = Vec::with_capacity(len);
+        for chunk in chunks {
             body.extend_from_slice(&chunk);
         }
         drop(guard);
-        body.shrink_to_fit();
         Ok(body)
     }
 

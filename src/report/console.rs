@@ -188,3 +188,33 @@ pub fn summary_table(report: &RunReport) -> String {
     }
     table.to_string()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Cleanup;
+
+    #[test]
+    fn the_cleanup_line_lists_every_doubt_one_a_line() {
+        let clean = Cleanup {
+            created: 2,
+            deleted: 2,
+            ..Default::default()
+        };
+        assert_eq!(
+            cleanup_line(&clean),
+            "cleanup: created 2, deleted 2 (each confirmed gone), nothing left behind\n"
+        );
+        let doubt = Cleanup {
+            created: 4,
+            deleted: 1,
+            leftover: vec!["/Users/7".into(), "userName \"x\" at /Users (…)".into()],
+            absent: 1,
+        };
+        assert_eq!(
+            cleanup_line(&doubt),
+            "cleanup: created 4, deleted 1 (each confirmed gone), 1 whose id could not be read \
+             found absent by name, 2 MAY REMAIN:\n  /Users/7\n  userName \"x\" at /Users (…)\n"
+        );
+    }
+}

@@ -148,6 +148,7 @@ pub async fn run(
     // Anything still live (a case cut short), or created without the run
     // learning of it, is deleted now.
     // Deletions that failed during the run (a busy server) get one more try.
+    cleanup::revive(client).await;
     let mut targets = ledger.all_live();
     targets.extend(ledger.leftovers());
     cleanup::cleanup_targets(&ctx, targets).await;

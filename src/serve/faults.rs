@@ -46,9 +46,9 @@ faults! {
     Reset = "reset", "the request is performed, and the connection is closed without an answer";
     RedirectAway = "redirect-away", "every request is redirected (307) to another host";
     RedirectLoop = "redirect-loop", "every request is redirected (307) to itself";
-    TooMany = "too-many", "every other request is refused with 429 and Retry-After: 1, before it is performed";
-    TooManyAbsurd = "too-many-absurd", "every other request is refused with 429 and Retry-After: 999999999";
-    Unavailable = "unavailable", "every other request is refused with 503 and Retry-After: 1";
+    TooMany = "too-many", "every tenth request (the first among them) is refused with 429 and Retry-After: 1, before it is performed";
+    TooManyAbsurd = "too-many-absurd", "every tenth request is refused with 429 and Retry-After: 999999999";
+    Unavailable = "unavailable", "every tenth request is refused with 503 and Retry-After: 1";
     HeaderBomb = "header-bomb", "the answer carries 300 headers of 4 KiB each";
 }
 
@@ -142,7 +142,7 @@ pub async fn inject(State(app): State<App>, req: Request, next: Next) -> Respons
         .map(|u| u.0.to_string())
         .unwrap_or_else(|| req.uri().to_string());
     match fault {
-        Fault::TooMany | Fault::TooManyAbsurd | Fault::Unavailable if nth % 2 == 0 => {
+        Fault::TooMany | Fault::TooManyAbsurd | Fault::Unavailable if nth % 10 == 0 => {
             let (status, after) = match fault {
                 Fault::TooMany => (StatusCode::TOO_MANY_REQUESTS, "1"),
                 Fault::TooManyAbsurd => (StatusCode::TOO_MANY_REQUESTS, "999999999"),

@@ -83,7 +83,7 @@ struct AppInner {
     store: Mutex<Store>,
     /// Requests being answered (for the busy-503 bug).
     in_flight: AtomicUsize,
-    /// Requests a fault applied to (rate-limit faults refuse every other one).
+    /// Requests a fault applied to (rate-limit faults refuse every tenth).
     fault_count: AtomicUsize,
     events: Option<events::Events>,
 }
