@@ -534,3 +534,52 @@ async fn fuzz_against_a_target_that_answers_nothing_exits_3() {
     assert_eq!(out.status.code(), Some(3), "{text}");
     s.stop().await;
 }
+
+/// A second signal a second or more after the first aborts, and says
+/// which resources may remain.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_later_second_signal_aborts_and_lists_what_may_remain() {
+    let s = server(ServerConfig {
+        create_delay: Some(Duration::from_secs(3)),
+        ..Default::default()
+    })
+    .await;
+    let url = s.base_url.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        let child = bin::scimitar()
+            .args(["run", &url, "--concurrency", "8"])
+            .env("SCIMITAR_TOKEN", TOKEN)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id().to_string();
+        let kill = || {
+            std::process::Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .unwrap()
+        };
+        std::thread::sleep(Duration::from_millis(1500));
+        kill();
+        std::thread::sleep(Duration::from_millis(1100));
+        kill();
+        child.wait_with_output().unwrap()
+    })
+    .await
+    .unwrap();
+    let text = bin::all_output(&out);
+    assert_eq!(out.status.code(), Some(130), "{text}");
+    assert!(text.contains("aborted: "), "{text}");
+    // Whatever is still on the server was named: by URL, by name, or as
+    // a create in flight.
+    let after = text.split("aborted: ").nth(1).unwrap_or_default();
+    let listed = after.lines().filter(|l| l.starts_with("  ")).count();
+    let held = s.resource_count();
+    assert!(
+        held > 0,
+        "the test means to abort with something made: {text}"
+    );
+    assert!(listed >= held, "{held} held, {listed} listed: {after}");
+    s.stop().await;
+}

@@ -98,6 +98,12 @@ impl Watch {
         let (_, _, mut left) = ledger.totals();
         left.sort();
         left.dedup();
+        left.extend(
+            ledger
+                .flying()
+                .into_iter()
+                .map(|w| format!("{w} (a create in flight: it may have been made)")),
+        );
         if left.is_empty() {
             return "nothing that {who} created remains".replace("{who}", who);
         }

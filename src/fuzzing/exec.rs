@@ -59,7 +59,11 @@ impl Engine<'_> {
             authenticate: true,
             ..Default::default()
         };
+        let what = crate::run::cleanup::describe_create(&t.endpoint, req.body.as_deref());
+        let ledger = self.ledger.clone();
+        let flight = ledger.in_flight(what);
         let (_, result) = self.send(&req).await;
+        drop(flight);
         if let Err(e) = &result {
             crate::run::cleanup::record_lost_create(
                 &self.ledger,

@@ -121,6 +121,17 @@ fn posted_name(sent: Option<&[u8]>) -> Option<(String, String)> {
     })
 }
 
+/// What a create names, for a list of what may remain: `userName "x" at /Users`.
+pub fn describe_create(endpoint: &str, sent: Option<&[u8]>) -> String {
+    Unread {
+        endpoint: endpoint.trim_end_matches('/').to_string(),
+        name: posted_name(sent),
+        case: String::new(),
+        why: String::new(),
+    }
+    .describe()
+}
+
 /// Records what a 2xx answer to a POST on `endpoint` created; the id when
 /// the run can use it (read, and safe in a URL).
 pub fn record_create(

@@ -260,7 +260,21 @@ impl CaseRun<'_, '_> {
         if let Some(why) = self.ctx.client.stopped_answering() {
             return Err(Stop::Errored(format!("not finished: {why}")));
         }
+        let creates = req.method == "POST" && {
+            let target = self.relative(&req.target);
+            self.ctx
+                .caps
+                .resource_types
+                .iter()
+                .any(|rt| rt.endpoint == target)
+        };
+        let flight = creates.then(|| {
+            let what =
+                super::cleanup::describe_create(&self.relative(&req.target), req.body.as_deref());
+            self.ctx.ledger.in_flight(what)
+        });
         let (exchange, result) = self.ctx.client.send(&req).await;
+        drop(flight);
         self.exchanges.push(exchange);
         if let (Err(e), "POST") = (&result, req.method.as_str()) {
             let target = self.relative(&req.target);

@@ -48,6 +48,9 @@ impl Unread {
 
 #[derive(Debug, Default)]
 struct Inner {
+    /// Creates sent and not yet answered, by number: what they name.
+    in_flight: Vec<(u64, String)>,
+    next_flight: u64,
     live: Vec<Created>,
     unread: Vec<Unread>,
     /// Unread creations a listing showed were not there after all.
@@ -57,6 +60,18 @@ struct Inner {
     created: usize,
     deleted: usize,
     leftover: Vec<String>,
+}
+
+/// A create in flight; dropping it (the answer came, or not) forgets it.
+pub struct InFlight<'a> {
+    ledger: &'a Ledger,
+    n: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.ledger.lock().in_flight.retain(|(n, _)| *n != self.n);
+    }
 }
 
 /// Shared by all cases of a run.
@@ -96,6 +111,25 @@ impl Ledger {
             });
         }
         true
+    }
+
+    /// Notes a create about to be sent (`userName "x" at /Users`), until
+    /// the guard drops: an abort lists it as possibly made.
+    pub fn in_flight(&self, what: String) -> InFlight<'_> {
+        let mut inner = self.lock();
+        inner.next_flight += 1;
+        let n = inner.next_flight;
+        inner.in_flight.push((n, what));
+        InFlight { ledger: self, n }
+    }
+
+    /// The creates sent and not yet answered.
+    pub fn flying(&self) -> Vec<String> {
+        self.lock()
+            .in_flight
+            .iter()
+            .map(|(_, w)| w.clone())
+            .collect()
     }
 
     /// Records a creation whose id could not be read (counted as created;

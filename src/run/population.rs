@@ -74,7 +74,12 @@ async fn create_one(ctx: &Context<'_>, case: &Case) -> Result<Map<String, Value>
         let body =
             super::declared::fill_required(ctx.caps, &fixture.resource_type, &body, &mut fresh);
         let req = Request::post_json(rt.endpoint.clone(), &body);
+        let flight = ctx.ledger.in_flight(super::cleanup::describe_create(
+            &rt.endpoint,
+            req.body.as_deref(),
+        ));
         let (_, result) = ctx.client.send(&req).await;
+        drop(flight);
         if let Err(e) = &result {
             let sent = req.body.as_deref();
             super::cleanup::record_lost_create(

@@ -107,11 +107,16 @@ impl<'c, 'a> Probing<'c, 'a> {
         if let Some(why) = self.ctx.client.stopped_answering() {
             return Err(why);
         }
-        let (ex, result) = self.ctx.client.send(&req).await;
-        self.exchanges.push(ex);
         let creates = req.method == "POST"
             && crate::discover::resolve_endpoint(self.ctx.client.base_url(), &req.target).ok()
                 == Some(self.rt.endpoint.clone());
+        let flight = creates.then(|| {
+            let what = super::cleanup::describe_create(&self.rt.endpoint, req.body.as_deref());
+            self.ctx.ledger.in_flight(what)
+        });
+        let (ex, result) = self.ctx.client.send(&req).await;
+        drop(flight);
+        self.exchanges.push(ex);
         if let (Err(e), true) = (&result, creates) {
             let owner = format!("({} probe)", self.feature);
             let sent = req.body.as_deref();
