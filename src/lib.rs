@@ -1,7 +1,8 @@
 //! scimitar: a SCIM 2.0 conformance and fuzz test harness.
 //!
 //! Layers, each depending only on those above it in this list:
-//! - [`source`], [`rfc`]: positions in user files; the RFC requirement catalog.
+//! - [`source`], [`rfc`]: positions in user files; the RFC requirement catalog;
+//!   [`coverage`]: the testable requirements the cases cite.
 //! - [`scim`]: the RFC 7643/7644 model (no I/O).
 //! - [`http`]: the transport (no SCIM or suite types).
 //! - [`suite`]: the declarative test-suite format.
@@ -20,6 +21,7 @@ pub mod baseline;
 pub mod check;
 #[cfg(feature = "net")]
 pub mod cli;
+pub mod coverage;
 #[cfg(feature = "net")]
 pub mod discover;
 #[cfg(feature = "net")]

@@ -300,3 +300,40 @@ fn cases_broken_by_load_run_again_alone() {
     // Alone, nothing overlaps: no case is left errored.
     assert_eq!(report["summary"]["errored"], 0, "{out}");
 }
+
+#[test]
+fn coverage_counts_the_testable_requirements_the_cases_cite() {
+    let o = run(&["coverage", "--json", "-"]);
+    assert_eq!(o.status.code(), Some(0));
+    let c: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let testable = c["testable"].as_u64().unwrap();
+    let checked = c["checked"].as_u64().unwrap();
+    assert!(
+        testable > 200 && checked > testable / 2,
+        "{testable} {checked}"
+    );
+    let rows = c["requirements"].as_array().unwrap();
+    assert_eq!(rows.len() as u64, testable);
+    let cited = rows
+        .iter()
+        .filter(|r| !r["cases"].as_array().unwrap().is_empty())
+        .count();
+    assert_eq!(cited as u64, checked);
+    // Only one area: fewer requirements checked.
+    let o = run(&["coverage", "--area", "sort", "--json", "-"]);
+    let sort: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(sort["checked"].as_u64().unwrap() < checked);
+    let o = run(&["coverage", "--unchecked"]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("│ all") && text.contains("RFC 7644 §"),
+        "{text}"
+    );
+    // A report that is not one is a usage error naming the file.
+    let dir = common::bin::tmp("cli", "coverage");
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let o = run(&["coverage", "--report", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("bad.json: no `cases` array"));
+}

@@ -1,6 +1,7 @@
 //! The command line: the only code that sees argv, environment variables,
 //! the terminal and exit codes.
 
+mod coverage;
 mod embedded;
 mod events;
 mod events_send;
@@ -40,6 +41,8 @@ enum Command {
     Run(Box<run::RunArgs>),
     /// Print the cases: id, area, level, requirement ids.
     List(run::ListArgs),
+    /// How many of the RFCs' testable requirements the cases check, by RFC and section.
+    Coverage(coverage::CoverageArgs),
     /// Serve the embedded reference server.
     Serve(serve::ServeArgs),
     /// SCIM events tools: `send` checks an RFC 8935 push endpoint (a SET receiver).
@@ -83,6 +86,7 @@ pub fn main() -> i32 {
         match cli.command {
             Command::Run(args) => run::run(*args).await,
             Command::List(args) => run::list(args),
+            Command::Coverage(args) => coverage::coverage(args),
             Command::Serve(args) => serve::serve(args).await,
             Command::Events(args) => events_send::events(args).await,
             Command::Fuzz(args) => fuzz::fuzz(*args).await,

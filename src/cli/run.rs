@@ -120,7 +120,7 @@ pub(super) fn rand_seed() -> u64 {
 }
 
 /// Loads and selects cases, or prints the error and gives the exit code.
-fn cases(select: &SelectArgs) -> Result<Vec<Case>, i32> {
+pub(super) fn cases(select: &SelectArgs) -> Result<Vec<Case>, i32> {
     let known = check::known();
     let loaded = if select.suites.is_empty() {
         suite::load_default(&known)

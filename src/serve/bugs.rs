@@ -41,6 +41,9 @@ bugs! {
     EndpointAbsoluteUrl = "endpoint-absolute-url", "discovery", "ResourceType endpoints are absolute URLs instead of relative to the base URL";
     DiscoveryById404 = "discovery-by-id-404", "discovery", "GET /Schemas/{urn} and /ResourceTypes/{name} answer 404";
     SchemaTypeCapitalized = "schema-type-capitalized", "discovery", "/Schemas declares attribute types capitalised (\"String\")";
+    SchemaUndescribed = "schema-undescribed", "discovery", "/Schemas gives the User schema, and its attributes, no name and no description";
+    ResourceTypeUndescribed = "resource-type-undescribed", "discovery", "/ResourceTypes gives the resource types no description";
+    ComplexWithoutSubAttributes = "complex-without-sub-attributes", "discovery", "/Schemas declares the complex User attribute ims without its subAttributes";
     CreateReturns200 = "create-returns-200", "crud", "POST answers 200 instead of 201 Created";
     CreateNoLocation = "create-no-location", "crud", "POST answers without a Location header";
     LocationWithoutBasePath = "location-without-base-path", "crud", "Location and Content-Location leave out the base path that meta.location has";

@@ -101,6 +101,9 @@ fn resource_type_json(app: &App, kind: Kind, base: &str) -> Value {
     if !extensions.is_empty() {
         rt["schemaExtensions"] = Value::Array(extensions);
     }
+    if app.bug(Bug::ResourceTypeUndescribed) {
+        rt.as_object_mut().expect("object").remove("description");
+    }
     if kind == Kind::Group && app.bug(Bug::ResourceTypeIncomplete) {
         rt.as_object_mut().expect("object").remove("endpoint");
     }
@@ -138,6 +141,26 @@ fn schema_json(app: &App, base: &str) -> Vec<Value> {
             }
             if id == urn::USER && app.bug(Bug::SchemaBadCharacteristic) {
                 s["attributes"][2]["mutability"] = json!("readwrite");
+            }
+            if id == urn::USER && app.bug(Bug::SchemaUndescribed) {
+                if let Some(o) = s.as_object_mut() {
+                    o.remove("description");
+                    o.remove("name");
+                }
+                for a in s["attributes"].as_array_mut().into_iter().flatten() {
+                    if let Some(o) = a.as_object_mut() {
+                        o.remove("description");
+                    }
+                }
+            }
+            if id == urn::USER && app.bug(Bug::ComplexWithoutSubAttributes) {
+                for a in s["attributes"].as_array_mut().into_iter().flatten() {
+                    if a["name"] == "ims" {
+                        if let Some(o) = a.as_object_mut() {
+                            o.remove("subAttributes");
+                        }
+                    }
+                }
             }
             s
         })
