@@ -132,8 +132,8 @@ mod tests {
     #[test]
     fn cases_count_once_per_requirement_and_others_are_ignored() {
         let first = testable()[0].clone();
-        let a = vec![first.clone(), "R-not-testable".to_string()];
-        let b = vec![first.clone()];
+        let a = [first.clone(), "R-not-testable".to_string()];
+        let b = [first.clone()];
         let c = of([("a", &a[..]), ("b", &b[..]), ("a", &a[..])]);
         assert_eq!(c.checked, 1);
         let row = c.requirements.iter().find(|r| r.id == first).unwrap();
