@@ -43,7 +43,7 @@ bugs! {
     SchemaTypeCapitalized = "schema-type-capitalized", "discovery", "/Schemas declares attribute types capitalised (\"String\")";
     SchemaUndescribed = "schema-undescribed", "discovery", "/Schemas gives the User schema, and its attributes, no name and no description";
     ResourceTypeUndescribed = "resource-type-undescribed", "discovery", "/ResourceTypes gives the resource types no description";
-    ComplexWithoutSubAttributes = "complex-without-sub-attributes", "discovery", "/Schemas declares the complex User attribute ims without its subAttributes";
+    ComplexWithoutSubAttributes = "complex-without-sub-attributes", "discovery", "/Schemas declares the last complex User attribute (x509Certificates; emails under the minimal shape) without its subAttributes";
     CreateReturns200 = "create-returns-200", "crud", "POST answers 200 instead of 201 Created";
     CreateNoLocation = "create-no-location", "crud", "POST answers without a Location header";
     LocationWithoutBasePath = "location-without-base-path", "crud", "Location and Content-Location leave out the base path that meta.location has";

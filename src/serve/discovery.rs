@@ -154,12 +154,11 @@ fn schema_json(app: &App, base: &str) -> Vec<Value> {
                 }
             }
             if id == urn::USER && app.bug(Bug::ComplexWithoutSubAttributes) {
-                for a in s["attributes"].as_array_mut().into_iter().flatten() {
-                    if a["name"] == "ims" {
-                        if let Some(o) = a.as_object_mut() {
-                            o.remove("subAttributes");
-                        }
-                    }
+                let last_complex = s["attributes"]
+                    .as_array_mut()
+                    .and_then(|attrs| attrs.iter_mut().rev().find(|a| a["type"] == "complex"));
+                if let Some(o) = last_complex.and_then(Value::as_object_mut) {
+                    o.remove("subAttributes");
                 }
             }
             s
