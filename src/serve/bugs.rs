@@ -163,6 +163,7 @@ bugs! {
     CursorExpiresEarly = "cursor-expires-early", "cursor", "cursors expire after a quarter of the advertised cursorTimeout";
     ExpiredCursorRestarts = "expired-cursor-restarts", "cursor", "an expired cursor answers the first page again instead of 400 expiredCursor";
     DefaultMethodIgnored = "default-method-ignored", "cursor", "a request naming no paging method gets index paging although cursor is the advertised default";
+    SpcPaginationIncomplete = "spc-pagination-incomplete", "cursor", "the pagination object of /ServiceProviderConfig omits its REQUIRED cursor and index members";
     CountOverLimit = "count-over-limit", "pagination", "count is honoured beyond the advertised maxResults and maxPageSize";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";
     ReadOnlyStored = "read-only-stored", "schema", "a readOnly value sent by the client (meta.resourceType) is stored and returned";

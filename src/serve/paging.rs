@@ -207,6 +207,9 @@ pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
 /// The SPC `pagination` object (RFC 9865 §4).
 pub fn spc(app: &App) -> Value {
     let mode = app.pagination();
+    if app.bug(Bug::SpcPaginationIncomplete) {
+        return json!({"defaultPageSize": app.page_size(), "maxPageSize": app.page_size()});
+    }
     json!({
         "cursor": mode != Pagination::Index,
         "index": mode != Pagination::Cursor,
