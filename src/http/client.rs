@@ -308,35 +308,27 @@ impl Client {
             .lock()
             .unwrap_or_else(|p| p.into_inner());
         let took = began.elapsed();
-        let slow = result.is_ok() && took > self.config.timeout / 2;
-        match result {
-            Err(e) if e.is_no_answer() => {
-                let text = self.redactor().text(&e.to_string());
-                let first = self.no_answer.fetch_add(1, Ordering::SeqCst) == 0;
-                let since = match &*last {
-                    Some((_, since)) if !first => *since,
-                    _ => began,
-                };
-                *last = Some((text, since));
-            }
-            Ok(r) if slow => {
-                let text = format!(
-                    "answered {} only after {:.0} s",
-                    r.status,
-                    took.as_secs_f64()
-                );
-                let first = self.no_answer.fetch_add(1, Ordering::SeqCst) == 0;
-                let since = match &*last {
-                    Some((_, since)) if !first => *since,
-                    _ => began,
-                };
-                *last = Some((text, since));
-            }
-            Err(_) => {}
+        let streak = match result {
+            Err(e) if e.is_no_answer() => Some(self.redactor().text(&e.to_string())),
+            Ok(r) if took > self.config.timeout / 2 => Some(format!(
+                "answered {} only after {:.0} s",
+                r.status,
+                took.as_secs_f64()
+            )),
             Ok(_) => {
                 self.no_answer.store(0, Ordering::SeqCst);
                 *last = None;
+                None
             }
+            Err(_) => None,
+        };
+        if let Some(text) = streak {
+            let first = self.no_answer.fetch_add(1, Ordering::SeqCst) == 0;
+            let since = match &*last {
+                Some((_, since)) if !first => *since,
+                _ => began,
+            };
+            *last = Some((text, since));
         }
     }
 

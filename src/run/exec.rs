@@ -260,41 +260,26 @@ impl CaseRun<'_, '_> {
         if let Some(why) = self.ctx.client.stopped_answering() {
             return Err(Stop::Errored(format!("not finished: {why}")));
         }
-        let creates = req.method == "POST" && {
-            let target = self.relative(&req.target);
-            self.ctx
-                .caps
-                .resource_types
-                .iter()
-                .any(|rt| rt.endpoint == target)
-        };
-        let flight = creates.then(|| {
-            let what =
-                super::cleanup::describe_create(&self.relative(&req.target), req.body.as_deref());
+        let creates_in = self.creates_in(&req);
+        let creates_in = creates_in.as_deref();
+        let flight = creates_in.map(|endpoint| {
+            let what = super::cleanup::describe_create(endpoint, req.body.as_deref());
             self.ctx.ledger.in_flight(what)
         });
         let (exchange, result) = self.ctx.client.send(&req).await;
         drop(flight);
         self.exchanges.push(exchange);
-        if let (Err(e), "POST") = (&result, req.method.as_str()) {
-            let target = self.relative(&req.target);
-            if let Some(rt) = self
-                .ctx
-                .caps
-                .resource_types
-                .iter()
-                .find(|rt| rt.endpoint == target)
-            {
-                let sent = req.body.as_deref();
-                super::cleanup::record_lost_create(
-                    self.ctx.ledger,
-                    self.ctx.client.base_url(),
-                    &rt.endpoint,
-                    sent,
-                    e,
-                    &self.case.id,
-                );
-            }
+        if let (Err(e), Some(endpoint)) = (&result, creates_in) {
+            let sent = req.body.as_deref();
+            let base = self.ctx.client.base_url();
+            super::cleanup::record_lost_create(
+                self.ctx.ledger,
+                base,
+                endpoint,
+                sent,
+                e,
+                &self.case.id,
+            );
         }
         let resp =
             result.map_err(|e| Stop::Errored(format!("{} {}: {e}", req.method, req.target)))?;
@@ -314,23 +299,31 @@ impl CaseRun<'_, '_> {
             .unwrap_or_else(|_| target.to_string())
     }
 
+    /// The resource type endpoint a request creates in: a POST to it.
+    fn creates_in(&self, req: &Request) -> Option<String> {
+        if req.method != "POST" {
+            return None;
+        }
+        let target = self.relative(&req.target);
+        self.ctx
+            .caps
+            .resource_types
+            .iter()
+            .find(|rt| rt.endpoint == target)
+            .map(|rt| rt.endpoint.clone())
+    }
+
     /// Notes creations and deletions of resources in the ledger.
     fn track(&self, req: &Request, resp: &Response) {
         let ok = (200..300).contains(&resp.status);
         let target = self.relative(&req.target);
         match req.method.as_str() {
             "POST" if ok => {
-                if let Some(rt) = self
-                    .ctx
-                    .caps
-                    .resource_types
-                    .iter()
-                    .find(|rt| rt.endpoint == target)
-                {
+                if let Some(endpoint) = self.creates_in(req) {
                     super::cleanup::record_create(
                         self.ctx.ledger,
                         self.ctx.client.base_url(),
-                        &rt.endpoint,
+                        &endpoint,
                         req.body.as_deref(),
                         resp,
                         &self.case.id,
