@@ -1,5 +1,6 @@
 //! The SCIM domain model of RFC 7643 and RFC 7644: schemas, messages, URNs. Pure data, no I/O.
 
+pub mod bulk;
 pub mod filter;
 pub mod message;
 pub mod patch;

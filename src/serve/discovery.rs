@@ -38,7 +38,7 @@ async fn service_provider_config(State(app): State<App>, headers: HeaderMap) -> 
         "patch": {"supported": !app.bug(Bug::UnsupportedPatch400)
             && !app.shape(Shape::NoPatch)
             && !app.bug(Bug::SpcPatchUnderAdvertised)},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": super::bulk::spc(&app),
         "filter": {"supported": app.filters_advertised(), "maxResults": app.page_size()},
         "pagination": super::paging::spc(&app),
         "changePassword": {"supported": false},

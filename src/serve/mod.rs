@@ -3,6 +3,7 @@
 //! optionally a SCIM event publisher and receiver ([`events`], RFC 9967).
 
 pub mod bugs;
+mod bulk;
 mod discovery;
 pub mod events;
 pub mod faults;
@@ -217,6 +218,7 @@ fn router_of(app: App) -> Router {
         .merge(resources::routes(store::Kind::User))
         .merge(resources::routes(store::Kind::Group))
         .merge(resources::unsupported_routes())
+        .merge(bulk::routes())
         .fallback(resources::not_found)
         .layer(middleware::from_fn_with_state(
             app.clone(),

@@ -72,13 +72,6 @@ pub fn routes(kind: Kind) -> Router<App> {
 pub fn unsupported_routes() -> Router<App> {
     let unsupported = |what: &'static str| {
         any(move |s: State<App>| async move {
-            if what == "bulk" && s.0.bug(Bug::SpcBulkUnderAdvertised) {
-                let body = serde_json::json!({"schemas": [urn::BULK_RESPONSE], "Operations": []});
-                return super::respond::scim(&s.0, StatusCode::OK, &body);
-            }
-            if what == "bulk" && s.0.bug(Bug::UnsupportedBulk404) {
-                return error(&s.0, StatusCode::NOT_FOUND, None, "no such endpoint");
-            }
             if what == "/Me" && (s.0.bug(Bug::MeNotFound) || s.0.shape(super::Shape::NoMe)) {
                 return error(&s.0, StatusCode::NOT_FOUND, None, "no such resource");
             }
@@ -92,7 +85,6 @@ pub fn unsupported_routes() -> Router<App> {
     };
     Router::new()
         .route("/Me", unsupported("/Me"))
-        .route("/Bulk", unsupported("bulk"))
         .route("/.search", unsupported("searching from the root"))
 }
 
@@ -292,7 +284,7 @@ fn header_base(app: &App, base: &str) -> String {
     }
 }
 
-async fn create(
+pub(super) async fn create(
     State(app): State<App>,
     headers: HeaderMap,
     Query(q): Params,
@@ -447,7 +439,7 @@ async fn read(
     resource_response(&app, &store, entry, &base, StatusCode::OK, Some(&q), None)
 }
 
-async fn replace(
+pub(super) async fn replace(
     State(app): State<App>,
     headers: HeaderMap,
     Path(id): Path<String>,
@@ -549,7 +541,7 @@ async fn replace(
     )
 }
 
-async fn remove(
+pub(super) async fn remove(
     State(app): State<App>,
     headers: HeaderMap,
     Path(id): Path<String>,

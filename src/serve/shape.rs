@@ -43,6 +43,7 @@ shapes! {
     NoMe = "no-me", "no /Me endpoint: it answers 404";
     NoEtag = "no-etag", "no ETags: etag.supported is false, no ETag header, no meta.version";
     NoPatch = "no-patch", "PATCH is not supported: patch.supported is false and PATCH answers 501";
+    NoBulk = "no-bulk", "bulk is not supported: bulk.supported is false and POST /Bulk answers 501";
 }
 
 impl FromStr for Shape {
