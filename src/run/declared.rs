@@ -57,6 +57,21 @@ pub fn undeclared(caps: &Capabilities, case: &Case) -> Option<String> {
                     need.resource(caps, &q.query, &change.create);
                 }
             }
+            Step::Bulk(b) => {
+                let ops = b.bulk["Operations"].as_array().into_iter().flatten();
+                for op in ops {
+                    let (method, path) = (op["method"].as_str(), op["path"].as_str());
+                    let (Some(method), Some(path)) = (method, path) else {
+                        continue;
+                    };
+                    if let Some(rt) = written_type(method, path) {
+                        need.resource(caps, rt, &op["data"]);
+                    }
+                    if let (Some(rt), "PATCH") = (endpoint_type(path), method) {
+                        need.patch(caps, rt, &op["data"]["Operations"]);
+                    }
+                }
+            }
             Step::Async(a) => {
                 if let (Some(rt), Some(body)) = (written_type(&a.method, &a.path), &a.body) {
                     need.resource(caps, rt, body);

@@ -13,7 +13,7 @@ use crate::check::{self, CheckCtx};
 use crate::discover::Capabilities;
 use crate::http::{Client, Exchange, Request, Response};
 use crate::outcome::{CaseOutcome, Failure, Status};
-use crate::suite::{Case, CheckStep, HttpStep, Matcher, Step};
+use crate::suite::{Case, CheckStep, Expect, HttpStep, Matcher, Step};
 
 /// What every case of a run shares.
 pub struct Context<'a> {
@@ -237,6 +237,7 @@ impl CaseRun<'_, '_> {
                 Step::Wait(w) => self.wait_step(i + 1, w).await?,
                 Step::Events(e) => self.events_step(i + 1, e).await?,
                 Step::Async(a) => self.async_step(i + 1, a).await?,
+                Step::Bulk(b) => self.bulk_step(i + 1, b).await?,
             }
         }
         Ok(())
@@ -450,7 +451,7 @@ impl CaseRun<'_, '_> {
             .collect();
         self.vars.set("headers", Value::Object(header_map));
 
-        let failures = self.expectations(&label, step, &resp, body_json.as_ref());
+        let failures = self.expectations(&label, &step.expect, &resp, body_json.as_ref());
         if !failures.is_empty() {
             let curl = self.exchanges.last().map(|e| e.curl.clone());
             return Err(Stop::Failed(failures, curl));
@@ -479,10 +480,10 @@ impl CaseRun<'_, '_> {
         Ok(())
     }
 
-    fn expectations(
+    pub(super) fn expectations(
         &mut self,
         label: &str,
-        step: &HttpStep,
+        expect: &Expect,
         resp: &Response,
         body: Option<&Value>,
     ) -> Vec<Failure> {
@@ -495,7 +496,6 @@ impl CaseRun<'_, '_> {
                 actual,
             })
         };
-        let expect = &step.expect;
         if let Some(status) = &expect.status {
             let codes = status.codes();
             if !codes.contains(&resp.status) {

@@ -3,6 +3,7 @@
 //! deleted at the end, also after an interrupt.
 
 mod asynchronous;
+mod bulk;
 pub mod cleanup;
 pub mod declared;
 pub mod derive;

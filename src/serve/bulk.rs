@@ -66,8 +66,9 @@ async fn handle(State(app): State<App>, method: Method, headers: HeaderMap, body
         Ok(_) => return invalid(&app, "a BulkRequest is a JSON object"),
         Err(r) => return r,
     };
-    let named = request["schemas"]
-        .as_array()
+    let named = request
+        .get("schemas")
+        .and_then(Value::as_array)
         .is_some_and(|s| s.iter().any(|u| u == urn::BULK_REQUEST));
     if !named && !app.bug(Bug::BulkSchemasUnchecked) {
         return invalid(&app, &format!("schemas must list {}", urn::BULK_REQUEST));

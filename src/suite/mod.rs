@@ -6,6 +6,6 @@ pub mod yaml;
 
 pub use load::{load_default, load_paths, Loader};
 pub use model::{
-    AsyncStep, Case, CheckStep, EventsStep, Expect, ExpectedEvent, Fixture, HttpStep, Matcher,
+    AsyncStep, BulkStep, Case, CheckStep, EventsStep, Exceed, Expect, ExpectedEvent, Fixture, HttpStep, Matcher,
     Origin, PageLimit, PatchStep, QueryStep, StatusSet, Step, WaitStep, WalkChange,
 };

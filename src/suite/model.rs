@@ -91,7 +91,42 @@ pub enum Step {
     Wait(WaitStep),
     Events(Box<EventsStep>),
     Async(Box<AsyncStep>),
+    Bulk(Box<BulkStep>),
     Http(Box<HttpStep>),
+}
+
+/// A bulk request (RFC 7644 §3.7) to `/Bulk`. The data of POST and PUT
+/// operations gets the required attributes the server declares; PUT, PATCH
+/// and DELETE operations may name only resources the run created or those
+/// the same request creates (`bulkId:` paths). Matchers read a view of the
+/// answer: `/body` (the response), `/ops/<bulkId or #index>` (the
+/// operation's `code`, `id`, `method`, `location`, `version`, `status`,
+/// `response`), `/processed` (how many operations the response holds).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkStep {
+    /// The view is kept under this name for later steps.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The BulkRequest body, templated.
+    pub bulk: Value,
+    /// Grow the request past a limit /ServiceProviderConfig declares:
+    /// `operations` repeats the last operation to maxOperations + 1,
+    /// `payload` pads the string at `pad` to one byte over maxPayloadSize.
+    #[serde(default)]
+    pub exceed: Option<Exceed>,
+    /// A JSON pointer into the body to the string `exceed: payload` pads.
+    #[serde(default)]
+    pub pad: Option<String>,
+    pub expect: Expect,
+}
+
+/// Which declared bulk limit a request exceeds.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Exceed {
+    Operations,
+    Payload,
 }
 
 /// Waits for the SCIM events (RFC 9967) about one resource that the case's
