@@ -95,7 +95,7 @@ impl CaseRun<'_, '_> {
 
     /// Fills the required attributes of POST and PUT data.
     fn fill_operations(&self, body: &mut Value) {
-        let Some(ops) = body["Operations"].as_array_mut() else {
+        let Some(ops) = body.get_mut("Operations").and_then(Value::as_array_mut) else {
             return;
         };
         for op in ops {
@@ -116,8 +116,9 @@ impl CaseRun<'_, '_> {
     /// declared bulk.maxOperations.
     fn exceed_operations(&self, body: &mut Value) -> Result<(), Stop> {
         let max = self.declared_limit("maxOperations", MAX_OPERATIONS_EXCEEDED)?;
-        let ops = body["Operations"]
-            .as_array_mut()
+        let ops = body
+            .get_mut("Operations")
+            .and_then(Value::as_array_mut)
             .filter(|o| !o.is_empty())
             .ok_or_else(|| Stop::Errored("exceed: operations needs one operation to repeat".into()))?;
         let last = ops.last().cloned().unwrap_or(Value::Null);
