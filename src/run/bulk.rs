@@ -64,13 +64,18 @@ impl CaseRun<'_, '_> {
         let resp = match sent {
             Ok(resp) => resp,
             Err(stop) => {
-                self.unaccounted(&ops, |_| true, "the bulk request got no answer; it may have created it");
+                self.unaccounted(
+                    &ops,
+                    |_| true,
+                    "the bulk request got no answer; it may have created it",
+                );
                 return Err(stop);
             }
         };
         let answer = resp.json();
         let view = self.track_answer(&ops, &resp, answer.as_ref());
-        self.vars.set("response", answer.clone().unwrap_or(Value::Null));
+        self.vars
+            .set("response", answer.clone().unwrap_or(Value::Null));
         let failures = self.expectations(&label, &step.expect, &resp, Some(&view));
         if !failures.is_empty() {
             let curl = self.exchanges.last().map(|e| e.curl.clone());
@@ -99,11 +104,17 @@ impl CaseRun<'_, '_> {
             return;
         };
         for op in ops {
-            let method = op["method"].as_str().unwrap_or_default().to_ascii_uppercase();
+            let method = op["method"]
+                .as_str()
+                .unwrap_or_default()
+                .to_ascii_uppercase();
             let path = op["path"].as_str().unwrap_or_default();
             let endpoint = match method.as_str() {
                 "POST" => path.to_string(),
-                "PUT" => path.rsplit_once('/').map(|(e, _)| e.to_string()).unwrap_or_default(),
+                "PUT" => path
+                    .rsplit_once('/')
+                    .map(|(e, _)| e.to_string())
+                    .unwrap_or_default(),
                 _ => continue,
             };
             if let (Some((rt, _)), true) = (self.type_at(&endpoint), op["data"].is_object()) {
@@ -120,7 +131,9 @@ impl CaseRun<'_, '_> {
             .get_mut("Operations")
             .and_then(Value::as_array_mut)
             .filter(|o| !o.is_empty())
-            .ok_or_else(|| Stop::Errored("exceed: operations needs one operation to repeat".into()))?;
+            .ok_or_else(|| {
+                Stop::Errored("exceed: operations needs one operation to repeat".into())
+            })?;
         let last = ops.last().cloned().unwrap_or(Value::Null);
         while (ops.len() as u64) <= max {
             ops.push(last.clone());
@@ -169,7 +182,10 @@ impl CaseRun<'_, '_> {
         let ops = body["Operations"].as_array().cloned().unwrap_or_default();
         ops.into_iter()
             .map(|op| {
-                let method = op["method"].as_str().unwrap_or_default().to_ascii_uppercase();
+                let method = op["method"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
                 let path = self.relative(op["path"].as_str().unwrap_or_default());
                 let creates_in = (method == "POST")
                     .then(|| self.type_at(&path).map(|(_, e)| e))
@@ -200,11 +216,23 @@ impl CaseRun<'_, '_> {
             }
             "PUT" | "PATCH" | "DELETE" => {
                 let (endpoint, id) = op.path.rsplit_once('/').unwrap_or((&op.path, ""));
-                if !self.ctx.caps.resource_types.iter().any(|rt| rt.endpoint == endpoint) {
+                if !self
+                    .ctx
+                    .caps
+                    .resource_types
+                    .iter()
+                    .any(|rt| rt.endpoint == endpoint)
+                {
                     return refuse("it names no resource under a resource type endpoint".into());
                 }
                 match reference(id) {
-                    Some(b) if ops.iter().any(|o| o.method == "POST" && o.bulk_id.as_deref() == Some(b)) => Ok(()),
+                    Some(b)
+                        if ops
+                            .iter()
+                            .any(|o| o.method == "POST" && o.bulk_id.as_deref() == Some(b)) =>
+                    {
+                        Ok(())
+                    }
                     Some(b) => refuse(format!("no POST of this request has the bulkId {b}")),
                     None => self.guard(&op.method, &op.path),
                 }
@@ -261,7 +289,11 @@ impl CaseRun<'_, '_> {
         // created what the answer does not list.
         let refused = (400..500).contains(&resp.status);
         if !refused {
-            self.unaccounted(ops, |i| !accounted[i], "the bulk response does not give its id");
+            self.unaccounted(
+                ops,
+                |i| !accounted[i],
+                "the bulk response does not give its id",
+            );
         }
         json!({
             "body": answer.cloned().unwrap_or(Value::Null),
@@ -281,7 +313,9 @@ impl CaseRun<'_, '_> {
                 continue;
             }
             let name = ["userName", "displayName"].iter().find_map(|attr| {
-                op.data[*attr].as_str().map(|v| (attr.to_string(), v.to_string()))
+                op.data[*attr]
+                    .as_str()
+                    .map(|v| (attr.to_string(), v.to_string()))
             });
             self.ctx.ledger.created_unread(Unread {
                 endpoint: endpoint.clone(),
@@ -294,8 +328,13 @@ impl CaseRun<'_, '_> {
 }
 
 /// For each operation sent, the index of its result: by bulkId, else by
-/// method and location, else by position when the methods agree.
-fn match_results(ops: &[SentOp], results: &[Value], relative: impl Fn(&str) -> String) -> Vec<Option<usize>> {
+/// method and a location that ends in the operation's path, else by
+/// position when every operation has a result and the methods agree.
+fn match_results(
+    ops: &[SentOp],
+    results: &[Value],
+    relative: impl Fn(&str) -> String,
+) -> Vec<Option<usize>> {
     let mut taken = vec![false; results.len()];
     let mut matched = vec![None; ops.len()];
     let method_of = |r: &Value| r["method"].as_str().map(str::to_ascii_uppercase);
@@ -304,9 +343,14 @@ fn match_results(ops: &[SentOp], results: &[Value], relative: impl Fn(&str) -> S
             !taken[r]
                 && match &op.bulk_id {
                     Some(b) => result["bulkId"].as_str() == Some(b),
+                    // The location names the resource of the path; it may
+                    // be absolute, or under a longer base path.
                     None => {
                         method_of(result).as_deref() == Some(op.method.as_str())
-                            && result["location"].as_str().map(&relative).as_deref() == Some(op.path.as_str())
+                            && result["location"]
+                                .as_str()
+                                .map(&relative)
+                                .is_some_and(|l| l == op.path || l.ends_with(&op.path))
                     }
                 }
         });
@@ -317,7 +361,9 @@ fn match_results(ops: &[SentOp], results: &[Value], relative: impl Fn(&str) -> S
     }
     for (i, op) in ops.iter().enumerate() {
         let positional = results.get(i).filter(|r| {
-            !taken[i] && method_of(r).is_none_or(|m| m == op.method) && r.get("bulkId").is_none_or(|_| op.bulk_id.is_none())
+            !taken[i]
+                && method_of(r).is_none_or(|m| m == op.method)
+                && r.get("bulkId").is_none_or(|_| op.bulk_id.is_none())
         });
         if matched[i].is_none() && positional.is_some() && results.len() == ops.len() {
             taken[i] = true;
@@ -357,6 +403,10 @@ mod tests {
         assert_eq!(m, vec![Some(1), Some(0), Some(2)]);
         // Fewer results than operations: no positional guesses.
         let m = match_results(&ops, &results[..1], |l| l.to_string());
+        assert_eq!(m, vec![None, Some(0), None]);
+        // A location under a longer base path still names the resource.
+        let longer = [json!({"method": "DELETE", "location": "/v2/Users/1", "status": "404"})];
+        let m = match_results(&ops, &longer, |l| l.to_string());
         assert_eq!(m, vec![None, Some(0), None]);
     }
 }

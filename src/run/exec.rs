@@ -377,9 +377,12 @@ impl CaseRun<'_, '_> {
     async fn http_step(&mut self, n: usize, step: &HttpStep) -> Result<(), Stop> {
         if let Some(expr) = &step.skip_unless {
             if self.vars.lookup(expr).is_err() {
-                return Err(Stop::Skipped(format!(
-                    "step {n}: the server does not offer `{expr}`, an optional feature"
-                )));
+                return Err(Stop::Skipped(match &step.skip_reason {
+                    Some(why) => format!("step {n}: {why} (`{expr}` is absent)"),
+                    None => {
+                        format!("step {n}: the server does not offer `{expr}`, an optional feature")
+                    }
+                }));
             }
         }
         let render_err = |what: &str, e: String| Stop::Errored(format!("step {n} {what}: {e}"));

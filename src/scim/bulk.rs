@@ -61,7 +61,10 @@ fn resolve_in(value: &mut Value, f: &impl Fn(&str) -> Option<String>, missing: &
 }
 
 /// Resolves `bulkId:X` segments of an operation path (`/Users/bulkId:X`).
-pub fn resolve_path(path: &str, resolve: &impl Fn(&str) -> Option<String>) -> Result<String, String> {
+pub fn resolve_path(
+    path: &str,
+    resolve: &impl Fn(&str) -> Option<String>,
+) -> Result<String, String> {
     let mut out = vec![];
     for segment in path.split('/') {
         match reference(segment) {

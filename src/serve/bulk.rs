@@ -48,18 +48,39 @@ pub fn spc(app: &App) -> Value {
     json!({"supported": true, "maxOperations": MAX_OPERATIONS, "maxPayloadSize": MAX_PAYLOAD})
 }
 
-async fn handle(State(app): State<App>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(app): State<App>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if !supported(&app) {
         if app.bug(Bug::UnsupportedBulk404) {
             return error(&app, StatusCode::NOT_FOUND, None, "no such endpoint");
         }
-        return error(&app, StatusCode::NOT_IMPLEMENTED, None, "bulk is not supported");
+        return error(
+            &app,
+            StatusCode::NOT_IMPLEMENTED,
+            None,
+            "bulk is not supported",
+        );
     }
     if method != Method::POST {
-        return error(&app, StatusCode::METHOD_NOT_ALLOWED, None, "/Bulk takes POST only");
+        return error(
+            &app,
+            StatusCode::METHOD_NOT_ALLOWED,
+            None,
+            "/Bulk takes POST only",
+        );
     }
     if body.len() > MAX_PAYLOAD && !app.bug(Bug::BulkPayloadUnchecked) {
-        return too_large(&app, &format!("the request's {} bytes exceed maxPayloadSize ({MAX_PAYLOAD})", body.len()));
+        return too_large(
+            &app,
+            &format!(
+                "the request's {} bytes exceed maxPayloadSize ({MAX_PAYLOAD})",
+                body.len()
+            ),
+        );
     }
     let request = match super::resources::parse_body(&app, &body) {
         Ok(Value::Object(map)) => map,
@@ -76,26 +97,52 @@ async fn handle(State(app): State<App>, method: Method, headers: HeaderMap, body
     let operations = match request.get("Operations") {
         Some(Value::Array(ops)) => ops.clone(),
         None if app.bug(Bug::BulkOperationsOptional) => vec![],
-        _ => return invalid(&app, "Operations is REQUIRED and must be an array (RFC 7644 §3.7)"),
+        _ => {
+            return invalid(
+                &app,
+                "Operations is REQUIRED and must be an array (RFC 7644 §3.7)",
+            )
+        }
     };
     if operations.len() > MAX_OPERATIONS && !app.bug(Bug::BulkMaxOperationsUnchecked) {
-        return too_large(&app, &format!("{} operations exceed maxOperations ({MAX_OPERATIONS})", operations.len()));
+        return too_large(
+            &app,
+            &format!(
+                "{} operations exceed maxOperations ({MAX_OPERATIONS})",
+                operations.len()
+            ),
+        );
     }
     let fail_on_errors = match request.get("failOnErrors") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64() {
             Some(n) if n >= 1 => Some(n as usize),
             _ => {
-                return error(&app, StatusCode::BAD_REQUEST, Some("invalidValue"), "failOnErrors must be an integer of at least 1")
+                return error(
+                    &app,
+                    StatusCode::BAD_REQUEST,
+                    Some("invalidValue"),
+                    "failOnErrors must be an integer of at least 1",
+                )
             }
         },
     };
-    let results = Job::new(&app, &headers, operations).run(fail_on_errors).await;
-    scim(&app, StatusCode::OK, &json!({"schemas": [urn::BULK_RESPONSE], "Operations": results}))
+    let results = Job::new(&app, &headers, operations)
+        .run(fail_on_errors)
+        .await;
+    scim(
+        &app,
+        StatusCode::OK,
+        &json!({"schemas": [urn::BULK_RESPONSE], "Operations": results}),
+    )
 }
 
 fn too_large(app: &App, detail: &str) -> Response {
-    let detail = if app.bug(Bug::BulkLimitUnnamed) { "request too large" } else { detail };
+    let detail = if app.bug(Bug::BulkLimitUnnamed) {
+        "request too large"
+    } else {
+        detail
+    };
     error(app, StatusCode::PAYLOAD_TOO_LARGE, None, detail)
 }
 
@@ -147,8 +194,11 @@ impl<'a> Job<'a> {
             .map(|o| {
                 let path = o["path"].as_str().unwrap_or_default().to_string();
                 let data = o.get("data").cloned();
-                let mut needs: Vec<String> =
-                    path.split('/').filter_map(reference).map(str::to_string).collect();
+                let mut needs: Vec<String> = path
+                    .split('/')
+                    .filter_map(reference)
+                    .map(str::to_string)
+                    .collect();
                 if let Some(d) = &data {
                     needs.extend(bulk::references(d));
                 }
@@ -165,7 +215,14 @@ impl<'a> Job<'a> {
             })
             .collect();
         let results = ops.iter().map(|_| None).collect();
-        Job { app, headers, ops, created: HashMap::new(), deferred: vec![], results }
+        Job {
+            app,
+            headers,
+            ops,
+            created: HashMap::new(),
+            deferred: vec![],
+            results,
+        }
     }
 
     fn bug(&self, bug: Bug) -> bool {
@@ -215,7 +272,11 @@ impl<'a> Job<'a> {
         let mut chain = vec![first];
         loop {
             let current = *chain.last().expect("never empty");
-            let Some(dep) = self.ops[current].needs.iter().find_map(|id| self.pending_post(id)) else {
+            let Some(dep) = self.ops[current]
+                .needs
+                .iter()
+                .find_map(|id| self.pending_post(id))
+            else {
                 return Some(current);
             };
             match chain.iter().position(|c| *c == dep) {
@@ -229,7 +290,9 @@ impl<'a> Job<'a> {
     fn pending_post(&self, bulk_id: &str) -> Option<usize> {
         (0..self.ops.len()).find(|i| {
             let op = &self.ops[*i];
-            self.results[*i].is_none() && op.method == "POST" && op.bulk_id.as_deref() == Some(bulk_id)
+            self.results[*i].is_none()
+                && op.method == "POST"
+                && op.bulk_id.as_deref() == Some(bulk_id)
         })
     }
 
@@ -249,7 +312,10 @@ impl<'a> Job<'a> {
         let op = &mut self.ops[i];
         let members = op.data.as_mut()?.get_mut("members")?.as_array_mut()?;
         let (later, now): (Vec<Value>, Vec<Value>) = members.drain(..).partition(|m| {
-            m["value"].as_str().and_then(reference).is_some_and(|id| pending.iter().any(|p| p == id))
+            m["value"]
+                .as_str()
+                .and_then(reference)
+                .is_some_and(|id| pending.iter().any(|p| p == id))
         });
         *members = now;
         op.needs.retain(|id| !pending.contains(id));
@@ -269,24 +335,48 @@ impl<'a> Job<'a> {
         };
         let method = op.method.as_str();
         if !matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") {
-            return fail(400, Some("invalidValue"), format!("method {method:?} is not POST, PUT, PATCH or DELETE"));
+            return fail(
+                400,
+                Some("invalidValue"),
+                format!("method {method:?} is not POST, PUT, PATCH or DELETE"),
+            );
         }
         if method == "POST" && op.bulk_id.is_none() {
-            return fail(400, Some("invalidValue"), "bulkId is REQUIRED when method is POST (RFC 7644 §3.7)".into());
+            return fail(
+                400,
+                Some("invalidValue"),
+                "bulkId is REQUIRED when method is POST (RFC 7644 §3.7)".into(),
+            );
         }
         if method == "POST"
-            && self.ops[..i].iter().any(|o| o.method == "POST" && o.bulk_id == op.bulk_id)
+            && self.ops[..i]
+                .iter()
+                .any(|o| o.method == "POST" && o.bulk_id == op.bulk_id)
         {
-            return fail(400, Some("invalidValue"), "the bulkId is not unique in the request".into());
+            return fail(
+                400,
+                Some("invalidValue"),
+                "the bulkId is not unique in the request".into(),
+            );
         }
         if method != "DELETE" && op.data.is_none() {
-            return fail(400, Some("invalidSyntax"), format!("data is REQUIRED when method is {method}"));
+            return fail(
+                400,
+                Some("invalidSyntax"),
+                format!("data is REQUIRED when method is {method}"),
+            );
         }
         let created = &self.created;
         let lookup = |id: &str| created.get(id).cloned();
         let path = match bulk::resolve_path(&op.path, &lookup) {
             Ok(p) => p,
-            Err(id) => return fail(409, None, format!("no resource was created with the bulkId {id}")),
+            Err(id) => {
+                return fail(
+                    409,
+                    None,
+                    format!("no resource was created with the bulkId {id}"),
+                )
+            }
         };
         let mut segments = path.trim_matches('/').split('/');
         let kind = match segments.next() {
@@ -296,13 +386,21 @@ impl<'a> Job<'a> {
         };
         let id = segments.next().map(str::to_string);
         if segments.next().is_some() || (method == "POST") == id.is_some() {
-            return fail(405, None, format!("{method} does not apply to {:?}", op.path));
+            return fail(
+                405,
+                None,
+                format!("{method} does not apply to {:?}", op.path),
+            );
         }
         let mut data = op.data.clone().unwrap_or(Value::Null);
         let missing = self.resolve_data(&mut data, kind);
         if let Some(id) = missing.first() {
             if !self.bug(Bug::BulkUnknownReferenceDropped) {
-                return fail(409, None, format!("no resource was created with the bulkId {id}"));
+                return fail(
+                    409,
+                    None,
+                    format!("no resource was created with the bulkId {id}"),
+                );
             }
             drop_references(&mut data, &missing);
         }
@@ -319,8 +417,12 @@ impl<'a> Job<'a> {
         let body = Bytes::from(data.to_string());
         let resp = match (method, id.clone()) {
             ("POST", _) => super::resources::create(state, headers, query, body, kind).await,
-            ("PUT", Some(id)) => super::resources::replace(state, headers, Path(id), query, body, kind).await,
-            ("PATCH", Some(id)) => super::patch::patch(state, headers, Path(id), query, body, kind).await,
+            ("PUT", Some(id)) => {
+                super::resources::replace(state, headers, Path(id), query, body, kind).await
+            }
+            ("PATCH", Some(id)) => {
+                super::patch::patch(state, headers, Path(id), query, body, kind).await
+            }
             (_, Some(id)) if self.bug(Bug::BulkDeleteNotApplied) => {
                 let _ = id;
                 StatusCode::NO_CONTENT.into_response()
@@ -329,21 +431,46 @@ impl<'a> Job<'a> {
             _ => unreachable!("checked above"),
         };
         let status = resp.status().as_u16();
-        let location = resp.headers().get(header::LOCATION).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let etag = resp.headers().get(header::ETAG).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap_or_default();
+        let location = resp
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let etag = resp
+            .headers()
+            .get(header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap_or_default();
         let answer: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if status >= 400 {
-            let error = if answer.is_object() { answer } else { error_body(status, None, "the operation failed") };
-            let location = (method != "POST").then(|| self.location(kind, id.as_deref().unwrap_or_default()));
-            return Outcome { status, location, version: None, error: Some(error) };
+            let error = if answer.is_object() {
+                answer
+            } else {
+                error_body(status, None, "the operation failed")
+            };
+            let location =
+                (method != "POST").then(|| self.location(kind, id.as_deref().unwrap_or_default()));
+            return Outcome {
+                status,
+                location,
+                version: None,
+                error: Some(error),
+            };
         }
         let new_id = answer["id"].as_str().map(str::to_string).or(id);
         if let (Some(bulk_id), Some(new_id), "POST") = (&self.ops[i].bulk_id, &new_id, method) {
             self.created.insert(bulk_id.clone(), new_id.clone());
         }
         let location = location.or_else(|| new_id.as_deref().map(|id| self.location(kind, id)));
-        Outcome { status, location, version: etag, error: None }
+        Outcome {
+            status,
+            location,
+            version: etag,
+            error: None,
+        }
     }
 
     /// Replaces the `bulkId:` references of `data` by the ids created;
@@ -355,8 +482,9 @@ impl<'a> Job<'a> {
         };
         let mut missing = vec![];
         for (key, value) in obj.iter_mut() {
-            let skip = (key == "members" && kind == Kind::Group && self.bug(Bug::BulkMembersUnresolved))
-                || (key.starts_with("urn:") && self.bug(Bug::BulkExtensionUnresolved));
+            let skip =
+                (key == "members" && kind == Kind::Group && self.bug(Bug::BulkMembersUnresolved))
+                    || (key.starts_with("urn:") && self.bug(Bug::BulkExtensionUnresolved));
             if !skip {
                 missing.extend(bulk::resolve(value, &lookup));
             }
@@ -371,7 +499,12 @@ impl<'a> Job<'a> {
     /// Adds the members deferred to break a cycle, as a PATCH would.
     async fn add_deferred(&mut self) {
         for (i, members) in std::mem::take(&mut self.deferred) {
-            let Some(group) = self.ops[i].bulk_id.as_ref().and_then(|b| self.created.get(b)).cloned() else {
+            let Some(group) = self.ops[i]
+                .bulk_id
+                .as_ref()
+                .and_then(|b| self.created.get(b))
+                .cloned()
+            else {
                 continue;
             };
             let mut value = Value::Array(members);
@@ -390,7 +523,10 @@ impl<'a> Job<'a> {
                 if resp.status().is_success() {
                     continue;
                 }
-                format!("the circular members could not be added ({})", resp.status())
+                format!(
+                    "the circular members could not be added ({})",
+                    resp.status()
+                )
             } else {
                 format!("no resource was created with the bulkId {}", missing[0])
             };
@@ -421,7 +557,11 @@ impl<'a> Job<'a> {
             (201, "POST") if self.bug(Bug::BulkCreateStatus200) => 200,
             (s, _) => s,
         };
-        let status = if self.bug(Bug::BulkStatusNumber) { json!(status) } else { json!(status.to_string()) };
+        let status = if self.bug(Bug::BulkStatusNumber) {
+            json!(status)
+        } else {
+            json!(status.to_string())
+        };
         out.insert("status".into(), status);
         if let (Some(e), false) = (outcome.error, self.bug(Bug::BulkErrorWithoutResponse)) {
             out.insert("response".into(), e);
