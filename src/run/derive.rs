@@ -429,11 +429,18 @@ fn cases_for(
         if let Some(o) = b.as_object_mut() {
             o.remove(&a.name);
         }
+        // The attributes RFC 7643 itself makes REQUIRED cite that sentence too.
+        let mut requirements = vec!["R7644-3.12-05"];
+        match (rt.schema.as_str(), p.path.as_str()) {
+            (crate::scim::urn::USER, "userName") => requirements.push("R7643-4.1.1-01"),
+            (crate::scim::urn::GROUP, "displayName") => requirements.push("R7643-4.2-01"),
+            _ => {}
+        }
         out.extend(case_with_vars(
             format!("{base}.required"),
             format!("A {} without the required {} is refused with 400", rt.name, p.path),
             "SHOULD",
-            &["R7644-3.12-05"],
+            &requirements,
             rt,
             json!([{"method": "POST", "path": ep, "body": b, "expect": {"status": 400, "body": {"": {"schema": "error"}}}}]),
             no_fixtures.clone(),

@@ -69,6 +69,10 @@ bugs! {
     ListWithoutSchemas = "list-without-schemas", "crud", "list responses lack the ListResponse schemas URN";
     JsonContentType = "json-content-type", "crud", "responses are labelled application/json instead of application/scim+json";
     EtagNotMetaVersion = "etag-not-meta-version", "crud", "the ETag header differs from meta.version";
+    UnknownParameter400 = "unknown-parameter-400", "crud", "GET on a resource with a query parameter it does not know answers 400 instead of ignoring it";
+    AcceptJson406 = "accept-json-406", "crud", "GET on a resource with Accept: application/json answers 406 Not Acceptable";
+    GroupDisplayNameOptional = "group-display-name-optional", "crud", "a Group without the REQUIRED displayName is created";
+    DateTimeNotXsd = "datetime-not-xsd", "crud", "meta.created and meta.lastModified have a space where xsd:dateTime has a T (\"2026-12-07 18:00:00.000Z\")";
     SpcFilterUnderAdvertised = "spc-filter-under-advertised", "discovery", "/ServiceProviderConfig says filter.supported false, yet filters work";
     SpcPatchUnderAdvertised = "spc-patch-under-advertised", "discovery", "/ServiceProviderConfig says patch.supported false, yet PATCH works";
     SpcPatchOverAdvertised = "spc-patch-over-advertised", "discovery", "/ServiceProviderConfig says patch.supported true, yet PATCH answers 501";

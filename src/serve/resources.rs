@@ -147,7 +147,8 @@ pub(super) fn prepare(
         ));
     }
     let strict = validate::Strictness {
-        required: !app.bug(Bug::RequiredNotEnforced),
+        required: !app.bug(Bug::RequiredNotEnforced)
+            && !(kind == Kind::Group && app.bug(Bug::GroupDisplayNameOptional)),
         types: !app.bug(Bug::TypesNotValidated),
         schemas: !app.bug(Bug::SchemasNotRequired),
         read_only: !app.bug(Bug::ReadOnlyStored),
@@ -209,7 +210,14 @@ pub(super) fn resource_response(
     q: Option<&HashMap<String, String>>,
     written: Option<&Value>,
 ) -> Response {
-    let body = body_of(app, store, entry, base, q, written);
+    let mut body = body_of(app, store, entry, base, q, written);
+    if app.bug(Bug::DateTimeNotXsd) {
+        for key in ["created", "lastModified"] {
+            if let Some(Value::String(t)) = body.get_mut("meta").and_then(|m| m.get_mut(key)) {
+                *t = t.replacen('T', " ", 1);
+            }
+        }
+    }
     let etag = if app.bug(Bug::EtagNotMetaVersion) {
         format!("W/\"{}-x\"", entry.version)
     } else if app.bug(Bug::EtagChangesOnRead) {
@@ -410,6 +418,9 @@ async fn read(
     kind: Kind,
 ) -> Response {
     let base = base_url(&headers);
+    if let Some(r) = read_refusal(&app, &headers, &q) {
+        return r;
+    }
     let store = app.store();
     let Some(entry) = find(&app, &store, kind, &id) else {
         return missing(&app, kind, &id);
@@ -437,6 +448,33 @@ async fn read(
         );
     }
     resource_response(&app, &store, entry, &base, StatusCode::OK, Some(&q), None)
+}
+
+/// The refusals of a GET that the negotiation bugs make: an unknown query
+/// parameter, or `Accept: application/json`.
+fn read_refusal(app: &App, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<Response> {
+    let known = ["attributes", "excludedAttributes"];
+    if app.bug(Bug::UnknownParameter400) {
+        if let Some(k) = q.keys().find(|k| !known.contains(&k.as_str())) {
+            let detail = format!("unknown query parameter {k:?}");
+            return Some(error(
+                app,
+                StatusCode::BAD_REQUEST,
+                Some("invalidValue"),
+                &detail,
+            ));
+        }
+    }
+    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    if app.bug(Bug::AcceptJson406) && accept.is_some_and(|a| a.trim() == "application/json") {
+        return Some(error(
+            app,
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+            "only application/scim+json is served",
+        ));
+    }
+    None
 }
 
 pub(super) async fn replace(
