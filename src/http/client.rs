@@ -200,6 +200,10 @@ const SMALL_BODY: usize = 1 << 20;
 /// endpoints) all name `/scim/v2/Users` under the base path `/scim/v2`.
 pub fn join_path(base_path: &str, target: &str) -> String {
     let base = base_path.trim_end_matches('/');
+    // `/` is the server root: the base URL itself (RFC 7644 §3.4.2.1).
+    if target.trim_matches('/').is_empty() && !base.is_empty() {
+        return base.to_string();
+    }
     if !base.is_empty() && target.starts_with(base) {
         let rest = &target[base.len()..];
         if rest.is_empty() || rest.starts_with('/') {
@@ -782,6 +786,8 @@ mod tests {
             c.url_for("/scim/v2x/Users", &[]).unwrap().path(),
             "/scim/v2/scim/v2x/Users"
         );
+        assert_eq!(join_path("/scim/v2", "/"), "/scim/v2");
+        assert_eq!(join_path("/", "/"), "/");
         assert_eq!(join_path("/", "/Users"), "/Users");
         assert_eq!(join_path("", "Users"), "/Users");
     }

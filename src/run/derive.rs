@@ -137,6 +137,7 @@ pub fn derive(caps: &Capabilities) -> Vec<Case> {
             .iter()
             .find(|a| a.required && a.kind == AttrType::String && !a.multi_valued);
         let Some(name_attr) = name_attr else { continue };
+        out.extend(schemas_declared(rt, name_attr));
         for schema in &schemas {
             for a in schema
                 .attributes
@@ -153,6 +154,34 @@ pub fn derive(caps: &Capabilities) -> Vec<Case> {
 /// The smallest body that creates a resource: schemas and the naming
 /// attribute, plus `extra` at its place. The runner fills in the other
 /// attributes the server declares required, with fresh values each time.
+/// A resource's `schemas` lists only its type's schema and schema
+/// extensions, each once (RFC 7643 §3), as created and as read back.
+fn schemas_declared(rt: &ResourceType, name_attr: &Attribute) -> Option<Case> {
+    let mut allowed = vec![json!(rt.schema)];
+    allowed.extend(rt.extensions.iter().map(|(urn, _)| json!(urn)));
+    let only = json!({"schema": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"enum": allowed}}});
+    let ep = format!("{{{{endpoint/{}}}}}", rt.name);
+    case_with_vars(
+        format!("schema.{}.schemas.declared", rt.schema),
+        format!(
+            "A {}'s schemas lists only its resource type's schema and extensions, once each",
+            rt.name
+        ),
+        "MUST",
+        &["R7643-3-04", "R7643-3-05"],
+        rt,
+        json!([
+            {"name": "created", "method": "POST", "path": ep, "body": body(rt, name_attr, None),
+             "expect": {"status": [200, 201], "body": {"/schemas": only}}},
+            {"method": "GET", "path": format!("{ep}/{{{{created/id}}}}"),
+             "expect": {"status": 200, "body": {"/schemas": only}}},
+        ]),
+        json!({}),
+        None,
+        json!({}),
+    )
+}
+
 fn body(rt: &ResourceType, name_attr: &Attribute, extra: Option<(&Place, Value)>) -> Value {
     let mut schemas = vec![json!(rt.schema)];
     let mut b = json!({});

@@ -73,6 +73,11 @@ bugs! {
     AcceptJson406 = "accept-json-406", "crud", "GET on a resource with Accept: application/json answers 406 Not Acceptable";
     GroupDisplayNameOptional = "group-display-name-optional", "crud", "a Group without the REQUIRED displayName is created";
     DateTimeNotXsd = "datetime-not-xsd", "crud", "meta.created and meta.lastModified have a space where xsd:dateTime has a T (\"2026-12-07 18:00:00.000Z\")";
+    UserNameNotNormalized = "username-not-normalized", "crud", "userName uniqueness compares code points as sent, so \"zoé\" composed and decomposed are two users (no PRECIS preparation)";
+    NonAsciiMangled = "non-ascii-mangled", "crud", "characters outside ASCII in string values are stored as \"?\"";
+    DeleteIfMatchIgnored = "delete-if-match-ignored", "etag", "DELETE with a stale If-Match deletes the resource instead of answering 412";
+    SchemasForeignUrn = "schemas-foreign-urn", "crud", "User resources list an undeclared schema URN (urn:scimitar:schemas:internal:2.0:Audit) in schemas";
+    RootQueryUsersOnly = "root-query-users-only", "filter", "a query at the server root searches Users only, never Groups";
     SpcFilterUnderAdvertised = "spc-filter-under-advertised", "discovery", "/ServiceProviderConfig says filter.supported false, yet filters work";
     SpcPatchUnderAdvertised = "spc-patch-under-advertised", "discovery", "/ServiceProviderConfig says patch.supported false, yet PATCH works";
     SpcPatchOverAdvertised = "spc-patch-over-advertised", "discovery", "/ServiceProviderConfig says patch.supported true, yet PATCH answers 501";

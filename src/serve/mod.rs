@@ -17,6 +17,7 @@ mod query;
 mod resources;
 mod respond;
 mod robustness;
+mod root;
 mod rules;
 pub mod shape;
 mod store;
@@ -219,6 +220,7 @@ fn router_of(app: App) -> Router {
         .merge(resources::routes(store::Kind::Group))
         .merge(resources::unsupported_routes())
         .merge(bulk::routes())
+        .merge(root::routes())
         .fallback(resources::not_found)
         .layer(middleware::from_fn_with_state(
             app.clone(),

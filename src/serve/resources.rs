@@ -83,9 +83,7 @@ pub fn unsupported_routes() -> Router<App> {
             )
         })
     };
-    Router::new()
-        .route("/Me", unsupported("/Me"))
-        .route("/.search", unsupported("searching from the root"))
+    Router::new().route("/Me", unsupported("/Me"))
 }
 
 pub async fn not_found(State(app): State<App>) -> Response {
@@ -147,8 +145,8 @@ pub(super) fn prepare(
         ));
     }
     let strict = validate::Strictness {
-        required: !app.bug(Bug::RequiredNotEnforced)
-            && !(kind == Kind::Group && app.bug(Bug::GroupDisplayNameOptional)),
+        required: !(app.bug(Bug::RequiredNotEnforced)
+            || kind == Kind::Group && app.bug(Bug::GroupDisplayNameOptional)),
         types: !app.bug(Bug::TypesNotValidated),
         schemas: !app.bug(Bug::SchemasNotRequired),
         read_only: !app.bug(Bug::ReadOnlyStored),
@@ -178,6 +176,11 @@ pub(super) fn prepare(
     }
     if app.bug(Bug::CaseExactFolded) {
         fold_case_exact(app, attrs, kind);
+    }
+    if app.bug(Bug::NonAsciiMangled) {
+        for value in attrs.values_mut() {
+            mangle_non_ascii(value);
+        }
     }
     if app.bug(Bug::AttributesDropped) {
         let keep = ["schemas", kind.name_attribute(), "members", "externalId"];
@@ -263,6 +266,12 @@ fn body_of(
         app.bug(Bug::PasswordReturned),
         app.etags(),
     );
+    let mut body = body;
+    if entry.kind == Kind::User && app.bug(Bug::SchemasForeignUrn) {
+        if let Some(schemas) = body.get_mut("schemas").and_then(Value::as_array_mut) {
+            schemas.push(json!("urn:scimitar:schemas:internal:2.0:Audit"));
+        }
+    }
     let asked = q.and_then(|q| q.get("attributes"));
     let body = shape(
         app,
@@ -450,6 +459,22 @@ async fn read(
     resource_response(&app, &store, entry, &base, StatusCode::OK, Some(&q), None)
 }
 
+/// Replaces every character outside ASCII in the strings of `value` by `?`
+/// (the non-ascii-mangled bug: a Latin-1 or ASCII column behind the API).
+fn mangle_non_ascii(value: &mut Value) {
+    match value {
+        Value::String(s) if !s.is_ascii() => {
+            *s = s
+                .chars()
+                .map(|c| if c.is_ascii() { c } else { '?' })
+                .collect();
+        }
+        Value::Array(items) => items.iter_mut().for_each(mangle_non_ascii),
+        Value::Object(map) => map.values_mut().for_each(mangle_non_ascii),
+        _ => {}
+    }
+}
+
 /// The refusals of a GET that the negotiation bugs make: an unknown query
 /// parameter, or `Accept: application/json`.
 fn read_refusal(app: &App, headers: &HeaderMap, q: &HashMap<String, String>) -> Option<Response> {
@@ -589,7 +614,9 @@ pub(super) async fn remove(
     let Some(entry) = find(&app, &store, kind, &id).cloned() else {
         return missing(&app, kind, &id);
     };
-    if let Some(r) = precondition_failed(&app, &headers, &entry) {
+    if let Some(r) =
+        precondition_failed(&app, &headers, &entry).filter(|_| !app.bug(Bug::DeleteIfMatchIgnored))
+    {
         return r;
     }
     // Only the bug needs the names of the deleted: kept always, they would

@@ -4,6 +4,7 @@
 use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
+use unicode_normalization::UnicodeNormalization;
 
 use super::bugs::Bug;
 use super::respond::error;
@@ -47,10 +48,23 @@ pub(super) fn conflict(
                 continue;
             };
             let fold = !a.case_exact && !app.bug(Bug::UniquenessCaseSensitive);
-            let same = |other: &Value| match (mine, other) {
-                (Value::String(x), Value::String(y)) if fold => {
-                    x.to_lowercase() == y.to_lowercase()
+            // RFC 7644 §5: userName is prepared as PRECIS (RFC 7613) before
+            // it is compared: here, Unicode normalization form C.
+            let precis = core && a.name == "userName" && !app.bug(Bug::UserNameNotNormalized);
+            let prepared = |s: &str| {
+                let s: String = if precis {
+                    s.nfc().collect()
+                } else {
+                    s.to_string()
+                };
+                if fold {
+                    s.to_lowercase()
+                } else {
+                    s
                 }
+            };
+            let same = |other: &Value| match (mine, other) {
+                (Value::String(x), Value::String(y)) => prepared(x) == prepared(y),
                 _ => mine == other,
             };
             let live = store
