@@ -168,7 +168,7 @@ fn schemas_declared(rt: &ResourceType, name_attr: &Attribute) -> Option<Case> {
             rt.name
         ),
         "MUST",
-        &["R7643-3-04", "R7643-3-05"],
+        &["R7643-3-04", "R7643-3-05", "R7643-3-03"],
         rt,
         json!([
             {"name": "created", "method": "POST", "path": ep, "body": body(rt, name_attr, None),
