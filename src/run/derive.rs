@@ -391,6 +391,22 @@ fn cases_for(
         put_body[&name_attr.name] = json!(format!("{{{{created/{}}}}}", name_attr.name));
         let mut put = put;
         put["body"] = put_body;
+        // A value where there was none is applied (RFC 7644 §3.5.1).
+        let mut set = json!({"method": "PUT", "path": format!("{ep}/{{{{created/id}}}}"),
+                             "body": body(rt, name_attr, Some((&p, value.clone()))), "expect": {"status": 200}});
+        set["body"][&name_attr.name] = json!(format!("{{{{created/{}}}}}", name_attr.name));
+        let bare = json!({"name": "created", "method": "POST", "path": ep, "body": body(rt, name_attr, None), "expect": {"status": [200, 201]}});
+        out.extend(case_with_vars(
+            format!("{base}.immutable-set-once"),
+            format!("PUT sets an immutable {} {} that has no value yet", rt.name, p.path),
+            "MUST",
+            &["R7644-3.5.1-10", "R7643-7-20"],
+            rt,
+            json!([bare, set, get(json!({}), json!({ p.pointer.clone(): {"equals": value.clone()} }))]),
+            no_fixtures.clone(),
+            Some("RFC 7644 §3.5.1: for an immutable attribute, \"if the service provider has no existing values, the new value(s) SHALL be applied\".".into()),
+            vars.clone(),
+        ));
         out.extend(case_with_vars(
             format!("{base}.immutable"),
             format!("An immutable {} {} cannot be changed by PUT", rt.name, p.path),

@@ -78,6 +78,8 @@ bugs! {
     DeleteIfMatchIgnored = "delete-if-match-ignored", "etag", "DELETE with a stale If-Match deletes the resource instead of answering 412";
     SchemasForeignUrn = "schemas-foreign-urn", "crud", "User resources list an undeclared schema URN (urn:scimitar:schemas:internal:2.0:Audit) in schemas";
     RootQueryUsersOnly = "root-query-users-only", "filter", "a query at the server root searches Users only, never Groups";
+    ImmutableUnsetRefused = "immutable-unset-refused", "schema", "PUT that sets an immutable attribute without a value answers 400 mutability instead of applying it";
+    EmptyFilterIgnored = "empty-filter-ignored", "filter", "an empty filter parameter (filter=) is ignored and every resource returned";
     SpcFilterUnderAdvertised = "spc-filter-under-advertised", "discovery", "/ServiceProviderConfig says filter.supported false, yet filters work";
     SpcPatchUnderAdvertised = "spc-patch-under-advertised", "discovery", "/ServiceProviderConfig says patch.supported false, yet PATCH works";
     SpcPatchOverAdvertised = "spc-patch-over-advertised", "discovery", "/ServiceProviderConfig says patch.supported true, yet PATCH answers 501";

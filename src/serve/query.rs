@@ -95,7 +95,9 @@ pub fn select(
     mut items: Vec<Value>,
 ) -> Result<Vec<Value>, Refusal> {
     let ignored = app.bug(Bug::FilterIgnored) || app.bug(Bug::SpcFilterFalseIgnored);
-    if let Some(text) = q.filter.as_deref().filter(|_| !ignored) {
+    let empty_ignored = app.bug(Bug::EmptyFilterIgnored)
+        && q.filter.as_deref().is_some_and(|f| f.trim().is_empty());
+    if let Some(text) = q.filter.as_deref().filter(|_| !ignored && !empty_ignored) {
         let parsed = match filter::parse(text) {
             Ok(f) => Some(bend(app, f)),
             Err(_) if app.bug(Bug::FilterMalformed200) => None,

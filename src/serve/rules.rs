@@ -135,6 +135,17 @@ pub(super) fn check_immutable(
             .filter(|a| a.mutability == crate::scim::Mutability::Immutable)
         {
             let Some(before) = attr_value(old, kind, &schema, &a.name).cloned() else {
+                if app.bug(Bug::ImmutableUnsetRefused)
+                    && attr_value(new, kind, &schema, &a.name).is_some()
+                {
+                    let detail = format!("{} is immutable", a.name);
+                    return Some(error(
+                        app,
+                        StatusCode::BAD_REQUEST,
+                        Some("mutability"),
+                        &detail,
+                    ));
+                }
                 continue;
             };
             match attr_value(new, kind, &schema, &a.name) {
