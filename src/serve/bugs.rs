@@ -80,6 +80,11 @@ bugs! {
     RootQueryUsersOnly = "root-query-users-only", "filter", "a query at the server root searches Users only, never Groups";
     ImmutableUnsetRefused = "immutable-unset-refused", "schema", "PUT that sets an immutable attribute without a value answers 400 mutability instead of applying it";
     EmptyFilterIgnored = "empty-filter-ignored", "filter", "an empty filter parameter (filter=) is ignored and every resource returned";
+    SimpleWithSubAttributes = "simple-with-sub-attributes", "discovery", "/Schemas declares subAttributes on userName, a string";
+    NullRefused = "null-refused", "crud", "a body with an attribute set to null or to [] is refused with 400 instead of leaving the attribute unassigned";
+    SchemasMustBeFirst = "schemas-must-be-first", "crud", "a body whose first member is not schemas is refused with 400 (a streaming parser that expects it first)";
+    SchemasOrderMatters = "schemas-order-matters", "crud", "a body whose schemas does not list the core schema first is refused with 400";
+    UserGroupsByName = "user-groups-by-name", "crud", "a User's groups values hold the Group's displayName instead of its id";
     SpcFilterUnderAdvertised = "spc-filter-under-advertised", "discovery", "/ServiceProviderConfig says filter.supported false, yet filters work";
     SpcPatchUnderAdvertised = "spc-patch-under-advertised", "discovery", "/ServiceProviderConfig says patch.supported false, yet PATCH works";
     SpcPatchOverAdvertised = "spc-patch-over-advertised", "discovery", "/ServiceProviderConfig says patch.supported true, yet PATCH answers 501";

@@ -153,6 +153,17 @@ fn schema_json(app: &App, base: &str) -> Vec<Value> {
                     }
                 }
             }
+            if id == urn::USER && app.bug(Bug::SimpleWithSubAttributes) {
+                let user_name = s["attributes"]
+                    .as_array_mut()
+                    .and_then(|attrs| attrs.iter_mut().find(|a| a["name"] == "userName"));
+                if let Some(o) = user_name.and_then(Value::as_object_mut) {
+                    let sub = json!([{"name": "normalized", "type": "string", "multiValued": false,
+                        "required": false, "caseExact": false, "mutability": "readOnly",
+                        "returned": "default", "uniqueness": "none", "description": "The PRECIS form"}]);
+                    o.insert("subAttributes".into(), sub);
+                }
+            }
             if id == urn::USER && app.bug(Bug::ComplexWithoutSubAttributes) {
                 let last_complex = s["attributes"]
                     .as_array_mut()

@@ -267,6 +267,18 @@ fn body_of(
         app.etags(),
     );
     let mut body = body;
+    if app.bug(Bug::UserGroupsByName) {
+        for g in body
+            .get_mut("groups")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(name) = g.get("display").cloned() {
+                g["value"] = name;
+            }
+        }
+    }
     if entry.kind == Kind::User && app.bug(Bug::SchemasForeignUrn) {
         if let Some(schemas) = body.get_mut("schemas").and_then(Value::as_array_mut) {
             schemas.push(json!("urn:scimitar:schemas:internal:2.0:Audit"));
@@ -327,6 +339,9 @@ fn create_now(
         Ok(b) => b,
         Err(r) => return r,
     };
+    if let Some(r) = order_refusal(app, kind, &body) {
+        return r;
+    }
     let mut store = app.store();
     let input = match prepare(app, &store, kind, &body) {
         Ok(i) => i,
@@ -459,6 +474,36 @@ async fn read(
     resource_response(&app, &store, entry, &base, StatusCode::OK, Some(&q), None)
 }
 
+/// The refusals of bodies the ordering and null bugs make: RFC 7643 §2.3.8
+/// and §3 say member and schemas order mean nothing, and §2.5 that null and
+/// `[]` mean unassigned.
+fn order_refusal(app: &App, kind: Kind, body: &Value) -> Option<Response> {
+    let obj = body.as_object()?;
+    let refuse = |detail: &str| {
+        Some(error(
+            app,
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            detail,
+        ))
+    };
+    if app.bug(Bug::SchemasMustBeFirst) && obj.keys().next().is_some_and(|k| k != "schemas") {
+        return refuse("schemas must be the first member of the body");
+    }
+    let first_schema = obj
+        .get("schemas")
+        .and_then(|s| s.get(0))
+        .and_then(Value::as_str);
+    if app.bug(Bug::SchemasOrderMatters) && first_schema.is_some_and(|s| s != kind.schema()) {
+        return refuse(&format!("schemas must list {} first", kind.schema()));
+    }
+    let unassigned = |v: &Value| v.is_null() || v.as_array().is_some_and(Vec::is_empty);
+    if app.bug(Bug::NullRefused) && obj.values().any(unassigned) {
+        return refuse("attribute values must not be null or empty");
+    }
+    None
+}
+
 /// Replaces every character outside ASCII in the strings of `value` by `?`
 /// (the non-ascii-mangled bug: a Latin-1 or ASCII column behind the API).
 fn mangle_non_ascii(value: &mut Value) {
@@ -515,6 +560,9 @@ pub(super) async fn replace(
         Ok(b) => b,
         Err(r) => return r,
     };
+    if let Some(r) = order_refusal(&app, kind, &body) {
+        return r;
+    }
     let mut store = app.store();
     let existing = find(&app, &store, kind, &id).cloned();
     if existing.is_none() && !app.bug(Bug::PutCreates) {
