@@ -2,7 +2,8 @@
 //! the SETs to the [`Inbox`], acknowledges the valid ones and reports the
 //! invalid ones in `setErrs` on the next request. It checks the responses
 //! (`sets` holding SETs under their jti, `moreAvailable`, no more than
-//! `maxEvents`) and, once, whether a SET left unacknowledged comes again.
+//! `maxEvents`), once whether a SET left unacknowledged comes again, and,
+//! before polling, a short poll and an invalid poll request.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +44,16 @@ impl std::fmt::Debug for PollConfig {
 
 /// The fact a redelivery probe records.
 pub const REDELIVERY: &str = "poll.redelivery";
+/// A poll with `returnImmediately` (and `maxEvents` 0) was answered within
+/// [`IMMEDIATE`] (RFC 8936 §2.2).
+pub const RETURN_IMMEDIATELY: &str = "poll.return-immediately";
+/// That answer's `sets` was an empty JSON object (RFC 8936 §2.3).
+pub const EMPTY_SETS: &str = "poll.empty-sets";
+/// A poll request whose maxEvents is not a number was answered 400
+/// (RFC 8936 §2.5.1).
+pub const INVALID_REQUEST: &str = "poll.invalid-request";
+/// How soon a poll with `returnImmediately` must be answered.
+const IMMEDIATE: Duration = Duration::from_secs(2);
 
 /// A poll loop running in the background.
 pub struct Poller {
@@ -112,6 +123,7 @@ async fn run(
     inbox: Arc<Inbox>,
     mut stopped: watch::Receiver<bool>,
 ) {
+    probe(&http, &config, &inbox).await;
     let mut state = Loop::default();
     loop {
         let stopping = *stopped.borrow();
@@ -190,6 +202,83 @@ async fn run(
         if stopping {
             return;
         }
+    }
+}
+
+/// Establishes the facts of a short poll and of an invalid poll request,
+/// before the loop starts. `maxEvents` 0 asks for no SET, so none is taken
+/// from the stream.
+async fn probe(http: &reqwest::Client, config: &PollConfig, inbox: &Inbox) {
+    let send = |body: Value, timeout: Duration| {
+        let mut req = http
+            .post(&config.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .timeout(timeout)
+            .body(body.to_string());
+        if let Some(token) = &config.token {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+    let short = json!({"maxEvents": 0, "returnImmediately": true});
+    match send(short, IMMEDIATE).await {
+        Ok(mut resp) if resp.status() == reqwest::StatusCode::OK => {
+            inbox.set_fact(RETURN_IMMEDIATELY, true);
+            let body = read_body(&mut resp, 1 << 20).await.ok();
+            let sets = body
+                .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+                .map(|v| v["sets"].clone());
+            let empty = matches!(&sets, Some(Value::Object(m)) if m.is_empty());
+            inbox.set_fact(EMPTY_SETS, empty);
+            if !empty {
+                let got = sets.map_or("no JSON".into(), |s| clip(&s.to_string()));
+                let message = format!("a poll asking for no SET (maxEvents 0) answered sets {got}, not an empty JSON object");
+                problem(inbox, "R8936-2.3-01", Level::Must, message);
+            }
+        }
+        Ok(resp) => problem(
+            inbox,
+            NOTE,
+            Level::May,
+            format!(
+                "a short poll (returnImmediately, maxEvents 0) was answered {}",
+                resp.status()
+            ),
+        ),
+        Err(e) if e.is_timeout() => {
+            inbox.set_fact(RETURN_IMMEDIATELY, false);
+            let message = format!(
+                "a poll with returnImmediately true was not answered within {} s",
+                IMMEDIATE.as_secs()
+            );
+            problem(inbox, "R8936-2.2-05", Level::Should, message);
+        }
+        Err(e) => problem(
+            inbox,
+            NOTE,
+            Level::May,
+            format!("a short poll failed: {}", e.without_url()),
+        ),
+    }
+    let invalid = json!({"maxEvents": "many", "returnImmediately": true});
+    match send(invalid, config.hold + Duration::from_secs(5)).await {
+        Ok(resp) => {
+            let refused = resp.status() == reqwest::StatusCode::BAD_REQUEST;
+            inbox.set_fact(INVALID_REQUEST, refused);
+            if !refused {
+                let message = format!(
+                    "a poll request whose maxEvents is \"many\" was answered {}, not 400",
+                    resp.status()
+                );
+                problem(inbox, "R8936-2.5.1-02", Level::Must, message);
+            }
+        }
+        Err(e) => problem(
+            inbox,
+            NOTE,
+            Level::May,
+            format!("an invalid poll request failed: {}", e.without_url()),
+        ),
     }
 }
 

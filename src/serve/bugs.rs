@@ -228,6 +228,9 @@ bugs! {
     PollNoRedelivery = "poll-no-redelivery", "events", "a polled SET is dropped after its first delivery, acknowledged or not";
     PollMaxEventsIgnored = "poll-max-events-ignored", "events", "maxEvents is ignored: a poll returns every queued SET";
     EventUrisIncomplete = "event-uris-incomplete", "events", "securityEvents.eventUris leaves out prov:delete, which the server sends";
+    PollReturnImmediatelyIgnored = "poll-return-immediately-ignored", "events", "a poll with returnImmediately and maxEvents 0 is held for 3 s";
+    PollEmptySetsArray = "poll-empty-sets-array", "events", "a poll response with no SETs carries sets as [] instead of an empty JSON object";
+    PollInvalid200 = "poll-invalid-200", "events", "a poll request that cannot be read is answered 200 with no SETs instead of 400";
     PushWrongContentType = "push-wrong-content-type", "events", "pushed SETs are labelled application/json instead of application/secevent+jwt";
     EventsUnsigned = "events-unsigned", "events", "SETs are unsigned (alg none)";
     ReceiverAcceptsBadSignature = "receiver-accepts-bad-signature", "receiver", "the receiver accepts SETs whose signature does not verify";

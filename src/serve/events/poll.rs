@@ -102,6 +102,9 @@ pub async fn poll(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Re
     };
     let request = match PollRequest::parse(&body) {
         Ok(r) => r,
+        Err(_) if app.bug(Bug::PollInvalid200) => {
+            return set_json(StatusCode::OK, &json!({"sets": {}}))
+        }
         Err(description) => {
             return set_error(StatusCode::BAD_REQUEST, "invalid_request", &description)
         }
@@ -109,9 +112,15 @@ pub async fn poll(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Re
     acknowledge(&app, &request);
     if !request.return_immediately {
         events.feed.wait_for_sets(bound(&headers)).await;
+    } else if app.bug(Bug::PollReturnImmediatelyIgnored) && request.max_events == Some(0) {
+        tokio::time::sleep(Duration::from_secs(3)).await;
     }
     let (sets, more) = take(&app, &request);
-    let mut answer = json!({ "sets": sets });
+    let mut answer = if sets.is_empty() && app.bug(Bug::PollEmptySetsArray) {
+        json!({ "sets": [] })
+    } else {
+        json!({ "sets": sets })
+    };
     if more {
         answer["moreAvailable"] = json!(true);
     }
