@@ -179,6 +179,8 @@ bugs! {
     CursorExpiresEarly = "cursor-expires-early", "cursor", "cursors expire after a quarter of the advertised cursorTimeout";
     ExpiredCursorRestarts = "expired-cursor-restarts", "cursor", "an expired cursor answers the first page again instead of 400 expiredCursor";
     DefaultMethodIgnored = "default-method-ignored", "cursor", "a request naming no paging method gets index paging although cursor is the advertised default";
+    BothMethodsNoDefault = "both-methods-no-default", "cursor", "with both paging methods offered, a request with count that names neither answers 400 instead of using a default";
+    CursorErrorLeaks = "cursor-error-leaks", "cursor", "an invalid cursor's error detail carries a decoder message, a stack trace and a file path";
     SpcPaginationIncomplete = "spc-pagination-incomplete", "cursor", "the pagination object of /ServiceProviderConfig omits its REQUIRED cursor and index members";
     CountOverLimit = "count-over-limit", "pagination", "count is honoured beyond the advertised maxResults and maxPageSize";
     CaseExactFolded = "case-exact-folded", "schema", "caseExact string values are stored lower-cased";

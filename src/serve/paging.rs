@@ -115,6 +115,9 @@ pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
         _ => asked.unwrap_or(max).min(max),
     };
     let named = q.cursor.is_some() || q.start_index.is_some();
+    if !named && q.count.is_some() && app.pagination() == Pagination::Both && app.bug(Bug::BothMethodsNoDefault) {
+        return Err(refuse("invalidValue", "name a paging method: cursor or startIndex"));
+    }
     let cursor_paging = match app.pagination() {
         Pagination::Index => false,
         _ if !named && app.bug(Bug::DefaultMethodIgnored) => false,
@@ -172,6 +175,12 @@ pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
             }
             Some(c) => c.offset,
             None if app.bug(Bug::InvalidCursorRestarts) => 0,
+            None if app.bug(Bug::CursorErrorLeaks) => {
+                return Err(refuse(
+                    "invalidCursor",
+                    "base64 decode failed: InvalidByte(7, 45)\nstack backtrace:\n  0: scim_server::paging::Cursor::decode\n     at /home/build/scim-server/src/paging.rs:88:14",
+                ))
+            }
             None => return Err(refuse("invalidCursor", "not a cursor of this server")),
         }
     };
