@@ -115,8 +115,15 @@ pub fn plan(app: &App, q: &Query, total: usize) -> Result<Page, Refusal> {
         _ => asked.unwrap_or(max).min(max),
     };
     let named = q.cursor.is_some() || q.start_index.is_some();
-    if !named && q.count.is_some() && app.pagination() == Pagination::Both && app.bug(Bug::BothMethodsNoDefault) {
-        return Err(refuse("invalidValue", "name a paging method: cursor or startIndex"));
+    if !named
+        && q.count.is_some()
+        && app.pagination() == Pagination::Both
+        && app.bug(Bug::BothMethodsNoDefault)
+    {
+        return Err(refuse(
+            "invalidValue",
+            "name a paging method: cursor or startIndex",
+        ));
     }
     let cursor_paging = match app.pagination() {
         Pagination::Index => false,
