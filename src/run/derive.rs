@@ -154,6 +154,17 @@ pub fn derive(caps: &Capabilities) -> Vec<Case> {
 /// The smallest body that creates a resource: schemas and the naming
 /// attribute, plus `extra` at its place. The runner fills in the other
 /// attributes the server declares required, with fresh values each time.
+/// What a readOnly value ignored on create checks: the mutability rules
+/// (RFC 7644 §3.3, RFC 7643 §7), and for a User's groups that membership
+/// changes only through the Group (RFC 7643 §4.1.2).
+fn read_only_requirements(rt: &ResourceType, p: &Place) -> Vec<&'static str> {
+    let mut ids = vec!["R7644-3.3-02", "R7643-7-17", "R7644-3.3-01"];
+    if rt.schema == crate::scim::urn::USER && p.path == "groups" {
+        ids.push("R7643-4.1.2-22");
+    }
+    ids
+}
+
 /// A resource's `schemas` lists only its type's schema and schema
 /// extensions, each once (RFC 7643 §3), as created and as read back.
 fn schemas_declared(rt: &ResourceType, name_attr: &Attribute) -> Option<Case> {
@@ -314,7 +325,7 @@ fn cases_for(
                 rt.name, p.path
             ),
             "MUST",
-            &["R7644-3.3-02", "R7643-7-17"],
+            &read_only_requirements(rt, &p),
             rt,
             json!([
                 post(sent),

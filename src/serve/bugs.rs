@@ -77,6 +77,7 @@ bugs! {
     NonAsciiMangled = "non-ascii-mangled", "crud", "characters outside ASCII in string values are stored as \"?\"";
     DeleteIfMatchIgnored = "delete-if-match-ignored", "etag", "DELETE with a stale If-Match deletes the resource instead of answering 412";
     SchemasForeignUrn = "schemas-foreign-urn", "crud", "User resources list an undeclared schema URN (urn:scimitar:schemas:internal:2.0:Audit) in schemas";
+    RootTooManyUntyped = "root-too-many-untyped", "filter", "a query at the server root without a filter is refused with 400 but no scimType tooMany";
     RootQueryUsersOnly = "root-query-users-only", "filter", "a query at the server root searches Users only, never Groups";
     ImmutableUnsetRefused = "immutable-unset-refused", "schema", "PUT that sets an immutable attribute without a value answers 400 mutability instead of applying it";
     EmptyFilterIgnored = "empty-filter-ignored", "filter", "an empty filter parameter (filter=) is ignored and every resource returned";

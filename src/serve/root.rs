@@ -52,10 +52,11 @@ fn answer(app: &App, headers: &HeaderMap, filter: Option<&str>) -> Response {
         );
     }
     let Some(text) = filter else {
+        let scim_type = (!app.bug(Bug::RootTooManyUntyped)).then_some("tooMany");
         return error(
             app,
             StatusCode::BAD_REQUEST,
-            Some("tooMany"),
+            scim_type,
             "a query at the server root needs a filter",
         );
     };
