@@ -85,6 +85,7 @@ bugs! {
     NullRefused = "null-refused", "crud", "a body with an attribute set to null or to [] is refused with 400 instead of leaving the attribute unassigned";
     SchemasMustBeFirst = "schemas-must-be-first", "crud", "a body whose first member is not schemas is refused with 400 (a streaming parser that expects it first)";
     SchemasOrderMatters = "schemas-order-matters", "crud", "a body whose schemas does not list the core schema first is refused with 400";
+    MemberRefWrongPath = "member-ref-wrong-path", "crud", "members' $ref names a singular endpoint (/User/{id}) that does not exist";
     UserGroupsByName = "user-groups-by-name", "crud", "a User's groups values hold the Group's displayName instead of its id";
     SpcFilterUnderAdvertised = "spc-filter-under-advertised", "discovery", "/ServiceProviderConfig says filter.supported false, yet filters work";
     SpcPatchUnderAdvertised = "spc-patch-under-advertised", "discovery", "/ServiceProviderConfig says patch.supported false, yet PATCH works";

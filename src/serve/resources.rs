@@ -267,6 +267,13 @@ fn body_of(
         app.etags(),
     );
     let mut body = body;
+    if app.bug(Bug::MemberRefWrongPath) {
+        for m in body.get_mut("members").and_then(Value::as_array_mut).into_iter().flatten() {
+            if let Some(Value::String(r)) = m.get_mut("$ref") {
+                *r = r.replacen("/Users/", "/User/", 1).replacen("/Groups/", "/Group/", 1);
+            }
+        }
+    }
     if app.bug(Bug::UserGroupsByName) {
         for g in body
             .get_mut("groups")
