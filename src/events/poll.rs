@@ -52,6 +52,10 @@ pub const EMPTY_SETS: &str = "poll.empty-sets";
 /// A poll request whose maxEvents is not a number was answered 400
 /// (RFC 8936 §2.5.1).
 pub const INVALID_REQUEST: &str = "poll.invalid-request";
+/// A poll without credentials was refused with 401 and a WWW-Authenticate
+/// challenge (RFC 8936 §3). `poll.challenge.untestable` instead when the run
+/// polls without credentials or the endpoint answers without them.
+pub const CHALLENGE: &str = "poll.challenge";
 /// How soon a poll with `returnImmediately` must be answered.
 const IMMEDIATE: Duration = Duration::from_secs(2);
 
@@ -260,6 +264,7 @@ async fn probe(http: &reqwest::Client, config: &PollConfig, inbox: &Inbox) {
             format!("a short poll failed: {}", e.without_url()),
         ),
     }
+    challenge(http, config, inbox).await;
     let invalid = json!({"maxEvents": "many", "returnImmediately": true});
     match send(invalid, config.hold + Duration::from_secs(5)).await {
         Ok(resp) => {
@@ -278,6 +283,44 @@ async fn probe(http: &reqwest::Client, config: &PollConfig, inbox: &Inbox) {
             NOTE,
             Level::May,
             format!("an invalid poll request failed: {}", e.without_url()),
+        ),
+    }
+}
+
+/// A short poll without credentials: refused with 401, it must name the
+/// schemes the endpoint accepts in WWW-Authenticate.
+async fn challenge(http: &reqwest::Client, config: &PollConfig, inbox: &Inbox) {
+    let untestable = format!("{CHALLENGE}.untestable");
+    if config.token.is_none() {
+        inbox.set_fact(&untestable, true);
+        return;
+    }
+    let sent = http
+        .post(&config.url)
+        .header(reqwest::header::CONTENT_TYPE, "application/json")
+        .timeout(IMMEDIATE + Duration::from_secs(3))
+        .body(json!({"maxEvents": 0, "returnImmediately": true}).to_string())
+        .send()
+        .await;
+    match sent {
+        Ok(resp) if resp.status() == reqwest::StatusCode::UNAUTHORIZED => {
+            let named = resp
+                .headers()
+                .contains_key(reqwest::header::WWW_AUTHENTICATE);
+            inbox.set_fact(CHALLENGE, named);
+            if !named {
+                let message =
+                    "a poll without credentials was refused with 401 and no WWW-Authenticate"
+                        .into();
+                problem(inbox, "R8936-3-02", Level::Must, message);
+            }
+        }
+        Ok(_) => inbox.set_fact(&untestable, true),
+        Err(e) => problem(
+            inbox,
+            NOTE,
+            Level::May,
+            format!("a poll without credentials failed: {}", e.without_url()),
         ),
     }
 }

@@ -218,11 +218,31 @@ impl CaseRun<'_, '_> {
                 );
             }
         }
+        if let Some(why) = self.untestable(inbox, step).await {
+            return Err(Stop::Skipped(why));
+        }
         self.delivery_checks(inbox, step, &mut fail).await;
         if failures.is_empty() {
             Ok(())
         } else {
             Err(Stop::Failed(failures, None))
+        }
+    }
+
+    /// Why the step's fact cannot be established here: the probe recorded
+    /// `<fact>.untestable` (say, the run polls without credentials).
+    async fn untestable(&self, inbox: &Inbox, step: &EventsStep) -> Option<String> {
+        let fact = step.fact.as_ref()?;
+        let marker = format!("{fact}.untestable");
+        let deadline = Instant::now() + inbox.patience();
+        loop {
+            if inbox.fact(&marker) == Some(true) {
+                return Some(format!("the delivery probe could not establish {fact} against this endpoint (it asks for credentials the run does not send, or none at all)"));
+            }
+            if inbox.fact(fact).is_some() || Instant::now() >= deadline {
+                return None;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
 

@@ -235,6 +235,7 @@ bugs! {
     PollReturnImmediatelyIgnored = "poll-return-immediately-ignored", "events", "a poll with returnImmediately and maxEvents 0 is held for 3 s";
     PollEmptySetsArray = "poll-empty-sets-array", "events", "a poll response with no SETs carries sets as [] instead of an empty JSON object";
     PollInvalid200 = "poll-invalid-200", "events", "a poll request that cannot be read is answered 200 with no SETs instead of 400";
+    PollNoChallenge = "poll-no-challenge", "events", "the poll endpoint refuses a request without credentials with 401 but no WWW-Authenticate";
     PushWrongContentType = "push-wrong-content-type", "events", "pushed SETs are labelled application/json instead of application/secevent+jwt";
     EventsUnsigned = "events-unsigned", "events", "SETs are unsigned (alg none)";
     ReceiverAcceptsBadSignature = "receiver-accepts-bad-signature", "receiver", "the receiver accepts SETs whose signature does not verify";

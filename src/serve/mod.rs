@@ -264,6 +264,7 @@ async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Respo
         return next.run(req).await;
     };
     let path = req.uri().path();
+    let delivery = path.starts_with("/events/");
     let public = req.method() == axum::http::Method::GET
         && !app.bug(Bug::DiscoveryRequiresAuth)
         && ["/ServiceProviderConfig", "/ResourceTypes", "/Schemas"]
@@ -313,7 +314,7 @@ async fn authenticate(State(app): State<App>, req: Request, next: Next) -> Respo
     } else {
         "Bearer realm=\"scimitar\""
     };
-    if app.bug(Bug::NoWwwAuthenticate) {
+    if app.bug(Bug::NoWwwAuthenticate) || (delivery && app.bug(Bug::PollNoChallenge)) {
         resp
     } else {
         respond::with_header(resp, header::WWW_AUTHENTICATE, challenge)

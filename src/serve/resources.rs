@@ -268,9 +268,16 @@ fn body_of(
     );
     let mut body = body;
     if app.bug(Bug::MemberRefWrongPath) {
-        for m in body.get_mut("members").and_then(Value::as_array_mut).into_iter().flatten() {
+        for m in body
+            .get_mut("members")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
             if let Some(Value::String(r)) = m.get_mut("$ref") {
-                *r = r.replacen("/Users/", "/User/", 1).replacen("/Groups/", "/Group/", 1);
+                *r = r
+                    .replacen("/Users/", "/User/", 1)
+                    .replacen("/Groups/", "/Group/", 1);
             }
         }
     }
