@@ -82,6 +82,9 @@ bugs! {
     ImmutableUnsetRefused = "immutable-unset-refused", "schema", "PUT that sets an immutable attribute without a value answers 400 mutability instead of applying it";
     EmptyFilterIgnored = "empty-filter-ignored", "filter", "an empty filter parameter (filter=) is ignored and every resource returned";
     SimpleWithSubAttributes = "simple-with-sub-attributes", "discovery", "/Schemas declares subAttributes on userName, a string";
+    DuplicateValuesKept = "duplicate-values-kept", "crud", "a multi-valued attribute sent with the same (type, value) pair twice keeps and returns both";
+    BulkMethodUnchecked = "bulk-method-unchecked", "bulk", "a bulk operation whose method is GET is performed as a read and answered 200";
+    BulkPostsFirst = "bulk-posts-first", "bulk", "bulk operations run POSTs first, so with failOnErrors an earlier failure no longer stops them";
     NullRefused = "null-refused", "crud", "a body with an attribute set to null or to [] is refused with 400 instead of leaving the attribute unassigned";
     SchemasMustBeFirst = "schemas-must-be-first", "crud", "a body whose first member is not schemas is refused with 400 (a streaming parser that expects it first)";
     SchemasOrderMatters = "schemas-order-matters", "crud", "a body whose schemas does not list the core schema first is refused with 400";

@@ -269,6 +269,13 @@ impl<'a> Job<'a> {
         if self.bug(Bug::BulkInRequestOrder) {
             return Some(first);
         }
+        if self.bug(Bug::BulkPostsFirst) {
+            let post = (0..self.ops.len())
+                .find(|i| self.results[*i].is_none() && self.ops[*i].method == "POST");
+            if post.is_some() {
+                return post;
+            }
+        }
         let mut chain = vec![first];
         loop {
             let current = *chain.last().expect("never empty");
@@ -334,6 +341,15 @@ impl<'a> Job<'a> {
             error: Some(error_body(status, scim_type, &detail)),
         };
         let method = op.method.as_str();
+        if method == "GET" && self.bug(Bug::BulkMethodUnchecked) {
+            let location = self.location(Kind::User, "");
+            return Outcome {
+                status: 200,
+                location: Some(location),
+                version: None,
+                error: None,
+            };
+        }
         if !matches!(method, "POST" | "PUT" | "PATCH" | "DELETE") {
             return fail(
                 400,

@@ -177,6 +177,11 @@ pub(super) fn prepare(
     if app.bug(Bug::CaseExactFolded) {
         fold_case_exact(app, attrs, kind);
     }
+    if !app.bug(Bug::DuplicateValuesKept) {
+        for value in attrs.values_mut() {
+            dedupe_values(value);
+        }
+    }
     if app.bug(Bug::NonAsciiMangled) {
         for value in attrs.values_mut() {
             mangle_non_ascii(value);
@@ -516,6 +521,26 @@ fn order_refusal(app: &App, kind: Kind, body: &Value) -> Option<Response> {
         return refuse("attribute values must not be null or empty");
     }
     None
+}
+
+/// Keeps one of each (type, value) pair of a multi-valued complex
+/// attribute (RFC 7643 §2.4: the same pair SHOULD NOT come back twice).
+fn dedupe_values(value: &mut Value) {
+    let Some(items) = value.as_array_mut() else {
+        return;
+    };
+    let mut seen: Vec<(Value, Value)> = vec![];
+    items.retain(|item| {
+        let Some(v) = item.get("value").filter(|_| item.is_object()) else {
+            return true;
+        };
+        let key = (item.get("type").cloned().unwrap_or(Value::Null), v.clone());
+        if seen.contains(&key) {
+            return false;
+        }
+        seen.push(key);
+        true
+    });
 }
 
 /// Replaces every character outside ASCII in the strings of `value` by `?`

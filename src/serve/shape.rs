@@ -73,6 +73,8 @@ impl Shape {
             // 404 on /Me is legal (the subject may have no resource) but
             // cannot be told from a missing /Me: a warning.
             Shape::NoMe => &["errors.me"],
+            // A legal choice that RFC 7644 §3.5 advises against.
+            Shape::NoPatch => &["discovery.service-provider-config.patch-supported"],
             _ => &[],
         }
     }
