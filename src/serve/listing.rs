@@ -130,7 +130,9 @@ fn schemas_for(app: &App, bug: Bug) -> Vec<Schema> {
     }
 }
 
-fn evaluator<'s>(app: &App, schemas: &'s [Schema], kind: Kind) -> Evaluator<'s> {
+/// The filter evaluator of one resource type: its core schema and the
+/// extensions the server declares for it.
+pub(super) fn evaluator<'s>(app: &App, schemas: &'s [Schema], kind: Kind) -> Evaluator<'s> {
     let core = schemas
         .iter()
         .find(|s| s.id == kind.schema())

@@ -81,15 +81,7 @@ fn answer(app: &App, headers: &HeaderMap, filter: Option<&str>) -> Response {
     let store = app.store();
     let mut found = vec![];
     for kind in kinds {
-        let core = schemas
-            .iter()
-            .find(|s| s.id == kind.schema())
-            .expect("core schema");
-        let extensions = schemas
-            .iter()
-            .filter(|s| app.model().extensions(*kind).contains(&s.id.as_str()))
-            .collect();
-        let ev = Evaluator::new(core, extensions);
+        let ev = super::listing::evaluator(app, &schemas, *kind);
         let parsed = for_kind(&ev, &parsed);
         for entry in store
             .entries

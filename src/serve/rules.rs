@@ -138,25 +138,13 @@ pub(super) fn check_immutable(
                 if app.bug(Bug::ImmutableUnsetRefused)
                     && attr_value(new, kind, &schema, &a.name).is_some()
                 {
-                    let detail = format!("{} is immutable", a.name);
-                    return Some(error(
-                        app,
-                        StatusCode::BAD_REQUEST,
-                        Some("mutability"),
-                        &detail,
-                    ));
+                    return Some(immutable(app, &a.name));
                 }
                 continue;
             };
             match attr_value(new, kind, &schema, &a.name) {
                 Some(after) if *after != before && !app.bug(Bug::ImmutableUpdatable) => {
-                    let detail = format!("{} is immutable", a.name);
-                    return Some(error(
-                        app,
-                        StatusCode::BAD_REQUEST,
-                        Some("mutability"),
-                        &detail,
-                    ));
+                    return Some(immutable(app, &a.name));
                 }
                 Some(_) => {}
                 None => {
@@ -175,4 +163,10 @@ pub(super) fn check_immutable(
         }
     }
     None
+}
+
+/// 400 mutability: an immutable attribute's value cannot change.
+fn immutable(app: &App, name: &str) -> Response {
+    let detail = format!("{name} is immutable");
+    error(app, StatusCode::BAD_REQUEST, Some("mutability"), &detail)
 }
