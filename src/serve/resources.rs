@@ -177,11 +177,6 @@ pub(super) fn prepare(
     if app.bug(Bug::CaseExactFolded) {
         fold_case_exact(app, attrs, kind);
     }
-    if !app.bug(Bug::DuplicateValuesKept) {
-        for value in attrs.values_mut() {
-            dedupe_values(value);
-        }
-    }
     if app.bug(Bug::NonAsciiMangled) {
         for value in attrs.values_mut() {
             mangle_non_ascii(value);
@@ -361,6 +356,7 @@ fn create_now(
     if let Some(r) = order_refusal(app, kind, &body) {
         return r;
     }
+    let body = deduped(app, body);
     let mut store = app.store();
     let input = match prepare(app, &store, kind, &body) {
         Ok(i) => i,
@@ -523,6 +519,18 @@ fn order_refusal(app: &App, kind: Kind, body: &Value) -> Option<Response> {
     None
 }
 
+/// A POST or PUT body with one of each (type, value) pair in every
+/// multi-valued attribute (unless the bug keeps them). PATCH results are
+/// left as the reference applier computes them.
+fn deduped(app: &App, mut body: Value) -> Value {
+    if !app.bug(Bug::DuplicateValuesKept) {
+        if let Some(obj) = body.as_object_mut() {
+            obj.values_mut().for_each(dedupe_values);
+        }
+    }
+    body
+}
+
 /// Keeps one of each (type, value) pair of a multi-valued complex
 /// attribute (RFC 7643 §2.4: the same pair SHOULD NOT come back twice).
 fn dedupe_values(value: &mut Value) {
@@ -602,6 +610,7 @@ pub(super) async fn replace(
     if let Some(r) = order_refusal(&app, kind, &body) {
         return r;
     }
+    let body = deduped(&app, body);
     let mut store = app.store();
     let existing = find(&app, &store, kind, &id).cloned();
     if existing.is_none() && !app.bug(Bug::PutCreates) {
