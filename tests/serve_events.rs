@@ -982,6 +982,60 @@ async fn bug_poll_max_events_ignored() {
 }
 
 #[tokio::test]
+async fn bug_poll_return_immediately_ignored() {
+    let short = json!({"returnImmediately": true, "maxEvents": 0});
+    let clean = with_events(&[]).await;
+    let started = std::time::Instant::now();
+    clean.poll(short.clone()).await;
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let s = with_events(&[Bug::PollReturnImmediatelyIgnored]).await;
+    let started = std::time::Instant::now();
+    s.poll(short).await;
+    assert!(started.elapsed() >= std::time::Duration::from_secs(3));
+}
+
+#[tokio::test]
+async fn bug_poll_empty_sets_array() {
+    let short = json!({"returnImmediately": true, "maxEvents": 0});
+    let clean = with_events(&[]).await;
+    assert_eq!(
+        clean.poll_raw(short.clone(), &[]).await.json()["sets"],
+        json!({})
+    );
+    let s = with_events(&[Bug::PollEmptySetsArray]).await;
+    assert_eq!(s.poll_raw(short, &[]).await.json()["sets"], json!([]));
+}
+
+#[tokio::test]
+async fn bug_poll_invalid_200() {
+    let invalid = json!({"maxEvents": "many"});
+    let clean = with_events(&[]).await;
+    assert_eq!(
+        clean.poll_raw(invalid.clone(), &[]).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let s = with_events(&[Bug::PollInvalid200]).await;
+    assert_eq!(s.poll_raw(invalid, &[]).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bug_poll_no_challenge() {
+    for (bugs, challenged) in [(&[][..], true), (&[Bug::PollNoChallenge][..], false)] {
+        let s = with_events(bugs).await;
+        let resp = s
+            .http
+            .post(format!("{}/events/poll", s.root))
+            .header("content-type", "application/json")
+            .body(json!({"returnImmediately": true, "maxEvents": 0}).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(resp.headers().contains_key("www-authenticate"), challenged);
+    }
+}
+
+#[tokio::test]
 async fn bug_event_uris_incomplete() {
     let clean = with_events(&[]).await;
     let spc = clean

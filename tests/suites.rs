@@ -218,10 +218,9 @@ fn minimal_problems(bug: Bug) -> Result<(), Failed> {
         .iter()
         .filter(|id| !expected.contains(&id.as_str()) && !events_case(id))
         .filter(|id| {
-            !result
-                .skipped
-                .get(*id)
-                .is_some_and(|why| why.contains("does not declare"))
+            !result.skipped.get(*id).is_some_and(|why| {
+                why.contains("does not declare") || why.contains("declares no attribute")
+            })
         })
         .map(|id| match result.skipped.get(id) {
             Some(why) => format!("{id} (skipped: {why})"),
