@@ -251,10 +251,20 @@ impl Inbox {
 
     /// Waits until a probe has established `name`, or `deadline` passes.
     pub async fn wait_fact(&self, name: &str, deadline: Instant) -> Option<bool> {
+        self.wait_facts(&[name], deadline).await.map(|(_, v)| v)
+    }
+
+    /// Waits until a probe has established one of `names` (the first of
+    /// them that is), or `deadline` passes.
+    pub async fn wait_facts<'n>(
+        &self,
+        names: &[&'n str],
+        deadline: Instant,
+    ) -> Option<(&'n str, bool)> {
         loop {
             let notified = self.arrived.notified();
-            if let Some(v) = self.fact(name) {
-                return Some(v);
+            if let Some(found) = names.iter().find_map(|n| self.fact(n).map(|v| (*n, v))) {
+                return Some(found);
             }
             let now = Instant::now();
             if now >= deadline {

@@ -218,10 +218,11 @@ impl CaseRun<'_, '_> {
                 );
             }
         }
-        if let Some(why) = self.untestable(inbox, step).await {
-            return Err(Stop::Skipped(why));
-        }
-        self.delivery_checks(inbox, step, &mut fail).await;
+        let fact = match &step.fact {
+            None => None,
+            Some(name) => Some((name.as_str(), self.fact(inbox, name).await?)),
+        };
+        self.delivery_checks(inbox, step, fact, &mut fail).await;
         if failures.is_empty() {
             Ok(())
         } else {
@@ -229,20 +230,18 @@ impl CaseRun<'_, '_> {
         }
     }
 
-    /// Why the step's fact cannot be established here: the probe recorded
-    /// `<fact>.untestable` (say, the run polls without credentials).
-    async fn untestable(&self, inbox: &Inbox, step: &EventsStep) -> Option<String> {
-        let fact = step.fact.as_ref()?;
-        let marker = format!("{fact}.untestable");
+    /// What the delivery probe established of `name`, waiting up to the
+    /// inbox's patience; skipped when the probe recorded `<name>.untestable`
+    /// (say, the run polls without credentials).
+    async fn fact(&self, inbox: &Inbox, name: &str) -> Result<Option<bool>, Stop> {
+        let marker = format!("{name}.untestable");
         let deadline = Instant::now() + inbox.patience();
-        loop {
-            if inbox.fact(&marker) == Some(true) {
-                return Some(format!("the delivery probe could not establish {fact} against this endpoint (it asks for credentials the run does not send, or none at all)"));
-            }
-            if inbox.fact(fact).is_some() || Instant::now() >= deadline {
-                return None;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        match inbox.wait_facts(&[name, marker.as_str()], deadline).await {
+            Some((found, true)) if found == marker => Err(Stop::Skipped(format!(
+                "the delivery probe could not establish {name} against this endpoint (it asks for credentials the run does not send, or none at all)"
+            ))),
+            Some((_, value)) => Ok(Some(value)),
+            None => Ok(None),
         }
     }
 
@@ -250,6 +249,7 @@ impl CaseRun<'_, '_> {
         &self,
         inbox: &Inbox,
         step: &EventsStep,
+        fact: Option<(&str, Option<bool>)>,
         fail: &mut impl FnMut(String, String, String),
     ) {
         for p in inbox
@@ -263,9 +263,8 @@ impl CaseRun<'_, '_> {
                 p.message.clone(),
             );
         }
-        if let Some(fact) = &step.fact {
-            let deadline = Instant::now() + inbox.patience();
-            match inbox.wait_fact(fact, deadline).await {
+        if let Some((fact, established)) = fact {
+            match established {
                 Some(true) => {}
                 other => fail(
                     fact.to_string(),

@@ -439,8 +439,12 @@ impl CaseRun<'_, '_> {
         };
         let resp = self.send(req).await?;
         if step.skip_on_status.contains(&resp.status) {
+            let why = step
+                .skip_reason
+                .as_deref()
+                .unwrap_or("so it lacks this optional feature");
             return Err(Stop::Skipped(format!(
-                "{label}: the server answered {}, so it lacks this optional feature",
+                "{label}: the server answered {}, {why}",
                 resp.status
             )));
         }

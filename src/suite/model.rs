@@ -344,8 +344,8 @@ pub struct HttpStep {
     /// absent, the case is skipped before this step.
     #[serde(default)]
     pub skip_unless: Option<String>,
-    /// Why a step `skip_unless` skips does not apply, for the report
-    /// (default: the server lacks an optional feature).
+    /// Why a step that `skip_unless` or `skip_on_status` skips does not
+    /// apply, for the report (default: the server lacks an optional feature).
     #[serde(default)]
     pub skip_reason: Option<String>,
     pub expect: Expect,
