@@ -297,7 +297,9 @@ impl Capabilities {
         }
     }
 
-    /// `Type.attr:characteristic=bool`, checked against the declared schema.
+    /// `Type.attr:characteristic=value` (caseExact, required, multiValued:
+    /// a Boolean; type: an RFC 7643 §2.3 type name), checked against the
+    /// declared schema.
     fn meets_attribute(&self, spec: &str) -> Result<(), String> {
         let bad = || format!("malformed requirement attribute:{spec}");
         let (path, rest) = spec.split_once(':').ok_or_else(bad)?;
@@ -315,12 +317,16 @@ impl Capabilities {
             .attribute(attr_path)
             .ok_or_else(|| format!("{} declares no attribute {attr_path}", rt.schema))?;
         let actual = match characteristic {
-            "caseExact" => attr.case_exact,
-            "required" => attr.required,
-            "multiValued" => attr.multi_valued,
+            "caseExact" => attr.case_exact.to_string(),
+            "required" => attr.required.to_string(),
+            "multiValued" => attr.multi_valued.to_string(),
+            "type" => serde_json::to_value(attr.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
             _ => return Err(bad()),
         };
-        if actual.to_string() == want {
+        if actual == want {
             Ok(())
         } else {
             Err(format!(
@@ -543,6 +549,10 @@ mod tests {
             .unwrap_err()
             .contains("caseExact=false"));
         assert!(caps.meets("attribute:User.nope:caseExact=true").is_err());
+        assert!(caps
+            .meets("attribute:User.x509Certificates.value:type=binary")
+            .is_ok());
+        assert!(caps.meets("attribute:User.userName:type=binary").is_err());
     }
 
     #[test]

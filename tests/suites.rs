@@ -72,7 +72,7 @@ async fn run_shaped(bugs: Bugs, shapes: Shapes, delivery: Delivery, full: bool) 
 /// mode for the bug of notice events, else polling and full events.
 fn setup(bug: Bug) -> (Delivery, bool) {
     match bug {
-        Bug::PushWrongContentType => (Delivery::Push, true),
+        Bug::PushWrongContentType | Bug::PushRetransmits => (Delivery::Push, true),
         Bug::NoticeWithData => (Delivery::Poll, false),
         _ => (Delivery::Poll, true),
     }

@@ -184,6 +184,19 @@ impl Inbox {
                 // A retransmission: answered as if new (RFC 8935 §2), kept once.
                 Some(first) if state.received[first].raw == raw => {
                     state.repeats += 1;
+                    let acknowledged = refusal.is_none() && state.received[first].via == Via::Push;
+                    if acknowledged && via == Via::Push {
+                        let problem = Problem {
+                            requirement: "R8935-2-09".into(),
+                            level: Level::Should,
+                            message: format!(
+                                "jti {jti:?} was pushed again after the receiver acknowledged it with 202"
+                            ),
+                        };
+                        if !state.delivery.contains(&problem) {
+                            state.delivery.push(problem);
+                        }
+                    }
                     return refusal.map_or(Ok(()), Err);
                 }
                 Some(_) => problems.push(Problem {

@@ -252,6 +252,11 @@ impl CaseRun<'_, '_> {
         fact: Option<(&str, Option<bool>)>,
         fail: &mut impl FnMut(String, String, String),
     ) {
+        if !step.delivery.is_empty() {
+            // What follows the expected events, a retransmission say, has
+            // the settle window to show.
+            tokio::time::sleep(SETTLE).await;
+        }
         for p in inbox
             .delivery_problems()
             .iter()

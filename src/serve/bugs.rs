@@ -44,6 +44,7 @@ bugs! {
     SchemaUndescribed = "schema-undescribed", "discovery", "/Schemas gives the User schema, and its attributes, no name and no description";
     ResourceTypeUndescribed = "resource-type-undescribed", "discovery", "/ResourceTypes gives the resource types no description";
     ComplexWithoutSubAttributes = "complex-without-sub-attributes", "discovery", "/Schemas declares the last complex User attribute (x509Certificates; emails under the minimal shape) without its subAttributes";
+    SchemasListApiMessages = "schemas-list-api-messages", "discovery", "/Schemas also serves the ListResponse message schema (urn:ietf:params:scim:api:messages:2.0:ListResponse)";
     CreateReturns200 = "create-returns-200", "crud", "POST answers 200 instead of 201 Created";
     CreateNoLocation = "create-no-location", "crud", "POST answers without a Location header";
     LocationWithoutBasePath = "location-without-base-path", "crud", "Location and Content-Location leave out the base path that meta.location has";
@@ -51,6 +52,7 @@ bugs! {
     PutReturnsStale = "put-returns-stale", "crud", "PUT answers with the representation from before the change";
     RequiredNotEnforced = "required-not-enforced", "crud", "a User without the REQUIRED userName is created";
     NoEtagHeader = "no-etag-header", "crud", "resources are returned without an ETag header although etag is supported";
+    IdsFromNames = "ids-from-names", "crud", "ids are hashed from the name (userName, displayName), so a User and a Group of the same name share an id";
     ClientIdHonoured = "client-id-honoured", "crud", "POST keeps the id the client sent instead of assigning one";
     MetaIncomplete = "meta-incomplete", "crud", "meta lacks resourceType and lastModified";
     LastModifiedFrozen = "last-modified-frozen", "crud", "PUT and PATCH leave meta.lastModified at its first value";
@@ -74,6 +76,8 @@ bugs! {
     GroupDisplayNameOptional = "group-display-name-optional", "crud", "a Group without the REQUIRED displayName is created";
     DateTimeNotXsd = "datetime-not-xsd", "crud", "meta.created and meta.lastModified have a space where xsd:dateTime has a T (\"2026-12-07 18:00:00.000Z\")";
     UserNameNotNormalized = "username-not-normalized", "crud", "userName uniqueness compares code points as sent, so \"zoé\" composed and decomposed are two users (no PRECIS preparation)";
+    BinaryBase64Url = "binary-base64url", "crud", "binary values (x509Certificates.value) are stored in base64url without padding (RFC 4648 §5) instead of base64 (§4)";
+    EmailNotCanonical = "email-not-canonical", "crud", "e-mail addresses are stored as sent, domain case and all (\"Ann.Lee@EXAMPLE.COM\"), not canonicalised";
     NonAsciiMangled = "non-ascii-mangled", "crud", "characters outside ASCII in string values are stored as \"?\"";
     DeleteIfMatchIgnored = "delete-if-match-ignored", "etag", "DELETE with a stale If-Match deletes the resource instead of answering 412";
     SchemasForeignUrn = "schemas-foreign-urn", "crud", "User resources list an undeclared schema URN (urn:scimitar:schemas:internal:2.0:Audit) in schemas";
@@ -112,6 +116,7 @@ bugs! {
     FilterBooleanOrdering = "filter-boolean-ordering", "filter", "gt, ge, lt and le on booleans are accepted instead of 400 invalidFilter";
     FilterPresentEmpty = "filter-present-empty", "filter", "`pr` matches empty strings and empty lists";
     SearchIgnoresFilter = "search-ignores-filter", "filter", "POST /.search ignores the filter in its body";
+    SearchUrnNamesUnknown = "search-urn-names-unknown", "attributes", "POST /.search does not know URN-qualified names: in attributes and excludedAttributes they are dropped, in sortBy refused with 400";
     SortCaseSensitive = "sort-case-sensitive", "sort", "sorting compares strings case-sensitively although they are not caseExact";
     SortIgnoresOrder = "sort-ignores-order", "sort", "sortOrder=descending is ignored";
     SortMissingFirst = "sort-missing-first", "sort", "resources without the sortBy value come first when ascending";
@@ -159,6 +164,7 @@ bugs! {
     PatchEtagUnchanged = "patch-etag-unchanged", "etag", "PATCH does not change the version or the ETag";
     PatchSubReplacesWhole = "patch-sub-replaces-whole", "patch", "replace of name.givenName clears the other sub-attributes of name";
     PatchComplexReplaceClears = "patch-complex-replace-clears", "patch", "replace of a complex attribute clears the sub-attributes the value leaves out";
+    PatchSchemasStale = "patch-schemas-stale", "patch", "a replace or remove in an extension that schemas did not list before the request answers 400 noTarget, even after an earlier operation added it";
     PatchUrnPathRefused = "patch-urn-path-refused", "patch", "URN-qualified paths (extension attributes) answer 400 invalidPath";
     PatchRemoveWithoutPathOk = "patch-remove-without-path-ok", "patch", "remove without a path answers 200 instead of 400 noTarget";
     PatchFilteredAddRefused = "patch-filtered-add-refused", "patch", "add through a value filter that matches nothing answers 400 noTarget instead of adding the value (Entra ID sends these)";
@@ -212,6 +218,7 @@ bugs! {
     BulkCreateStatus200 = "bulk-create-status-200", "bulk", "a created operation's status is 200 instead of the 201 a single POST answers";
     BulkErrorWithoutResponse = "bulk-error-without-response", "bulk", "failed operations carry a status and no response (no SCIM Error)";
     BulkStatusNumber = "bulk-status-number", "bulk", "operation statuses are JSON numbers (201) instead of strings (\"201\")";
+    BulkIdInId = "bulk-id-in-id", "bulk", "a resource created through bulk gets an id built from its bulkId (\"bulkId-ann-1f0c2a9e\"), although \"bulkId\" is reserved";
     BulkVersionIgnored = "bulk-version-ignored", "bulk", "an operation's version is ignored, so a stale one succeeds instead of 412";
     ErrorStackTrace = "error-stack-trace", "errors", "error details carry a stack trace and file paths";
     UnsupportedPatch400 = "unsupported-patch-400", "errors", "/ServiceProviderConfig says PATCH is unsupported, and PATCH answers 400 instead of 501";
@@ -240,6 +247,7 @@ bugs! {
     PollInvalid200 = "poll-invalid-200", "events", "a poll request that cannot be read is answered 200 with no SETs instead of 400";
     PollNoChallenge = "poll-no-challenge", "events", "the poll endpoint refuses a request without credentials with 401 but no WWW-Authenticate";
     PushWrongContentType = "push-wrong-content-type", "events", "pushed SETs are labelled application/json instead of application/secevent+jwt";
+    PushRetransmits = "push-retransmits", "events", "every pushed SET is pushed a second time after the receiver acknowledged it with 202";
     EventsUnsigned = "events-unsigned", "events", "SETs are unsigned (alg none)";
     ReceiverAcceptsBadSignature = "receiver-accepts-bad-signature", "receiver", "the receiver accepts SETs whose signature does not verify";
     ReceiverAcceptsWrongAudience = "receiver-accepts-wrong-audience", "receiver", "the receiver accepts SETs whose aud does not name it";

@@ -476,9 +476,16 @@ impl<'a> Job<'a> {
                 error: Some(error),
             };
         }
-        let new_id = answer["id"].as_str().map(str::to_string).or(id);
-        if let (Some(bulk_id), Some(new_id), "POST") = (&self.ops[i].bulk_id, &new_id, method) {
-            self.created.insert(bulk_id.clone(), new_id.clone());
+        let mut new_id = answer["id"].as_str().map(str::to_string).or(id);
+        let mut location = location;
+        if let (Some(bulk_id), Some(created), "POST") = (&self.ops[i].bulk_id, &new_id, method) {
+            if self.bug(Bug::BulkIdInId) {
+                let renamed = self.rename(kind, created, bulk_id);
+                location = Some(self.location(kind, &renamed));
+                new_id = Some(renamed);
+            }
+            let created = new_id.clone().unwrap_or_default();
+            self.created.insert(bulk_id.clone(), created);
         }
         let location = location.or_else(|| new_id.as_deref().map(|id| self.location(kind, id)));
         Outcome {
@@ -487,6 +494,18 @@ impl<'a> Job<'a> {
             version: etag,
             error: None,
         }
+    }
+
+    /// The bulk-id-in-id bug: the created resource's id is rebuilt from the
+    /// bulkId the client gave it.
+    fn rename(&self, kind: Kind, id: &str, bulk_id: &str) -> String {
+        let renamed = format!("bulkId-{bulk_id}-{}", &id[..id.len().min(8)]);
+        let mut store = self.app.store();
+        if let Some(mut entry) = store.remove(kind, id) {
+            entry.id = renamed.clone();
+            store.insert(entry);
+        }
+        renamed
     }
 
     /// Replaces the `bulkId:` references of `data` by the ids created;

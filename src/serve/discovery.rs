@@ -174,7 +174,25 @@ fn schema_json(app: &App, base: &str) -> Vec<Value> {
             }
             s
         })
+        .chain(
+            app.bug(Bug::SchemasListApiMessages)
+                .then(|| list_response_schema(base)),
+        )
         .collect()
+}
+
+/// The ListResponse message schema, which RFC 7644 §3.1 keeps out of /Schemas.
+fn list_response_schema(base: &str) -> Value {
+    json!({
+        "schemas": [urn::SCHEMA],
+        "id": urn::LIST_RESPONSE,
+        "name": "ListResponse",
+        "description": "A list of resources",
+        "attributes": [{"name": "totalResults", "type": "integer", "multiValued": false,
+            "description": "The number of results", "required": true, "caseExact": false,
+            "mutability": "readOnly", "returned": "always", "uniqueness": "none"}],
+        "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{}", urn::LIST_RESPONSE)},
+    })
 }
 
 fn capitalise_types(attrs: &mut Value) {

@@ -106,7 +106,32 @@ pub(super) async fn search(
             &detail,
         );
     }
-    let join = |v: &Vec<String>| (!v.is_empty()).then(|| v.join(","));
+    let urn_unknown = app.bug(Bug::SearchUrnNamesUnknown);
+    if urn_unknown
+        && req
+            .sort_by
+            .as_deref()
+            .is_some_and(|s| s.starts_with("urn:"))
+    {
+        let detail = format!(
+            "sortBy: unknown attribute {:?}",
+            req.sort_by.unwrap_or_default()
+        );
+        return error(
+            &app,
+            StatusCode::BAD_REQUEST,
+            Some("invalidSyntax"),
+            &detail,
+        );
+    }
+    let join = |v: &Vec<String>| {
+        let names: Vec<&str> = v
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !(urn_unknown && n.starts_with("urn:")))
+            .collect();
+        (!names.is_empty()).then(|| names.join(","))
+    };
     let query = query::Query {
         filter: req.filter.filter(|_| !app.bug(Bug::SearchIgnoresFilter)),
         sort_by: req.sort_by.clone(),

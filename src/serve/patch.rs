@@ -113,6 +113,13 @@ pub async fn patch(
     let mut failure = None;
     for op in &ops {
         let before = current.clone();
+        if app.bug(Bug::PatchSchemasStale) && outside_first_schemas(op, &resource) {
+            failure = Some(PatchError::new(
+                &["noTarget"],
+                "the resource has no such extension",
+            ));
+            break;
+        }
         match applier.apply_operations(&current, std::slice::from_ref(op)) {
             Ok(done)
                 if app.bug(Bug::PatchFilteredAddRefused) && grew(op, &before, &done.resource) =>
@@ -171,7 +178,7 @@ pub async fn patch(
             updated.version += 1;
         }
     }
-    store.entries.insert(id.clone(), updated.clone());
+    store.insert(updated.clone());
     if let Some(e) = failure {
         if app.bug(Bug::EventOnFailedOperation) {
             emit(&app, &store, &base, Change::patch(&entry, &updated, &body));
@@ -455,4 +462,19 @@ fn as_append(op: &Operation) -> Operation {
         path: Some(path),
         value: Some(json!([value])),
     }
+}
+
+/// The patch-schemas-stale bug: a replace or remove in an extension that the
+/// resource's schemas did not list before the request, even when an earlier
+/// operation of the same request added it (RFC 7644 §3.5.2 says later
+/// operations assume the modified schemas).
+fn outside_first_schemas(op: &Operation, resource: &Value) -> bool {
+    let Some(urn) = op.path.as_ref().and_then(|p| p.attr.urn.as_deref()) else {
+        return false;
+    };
+    let listed = resource["schemas"].as_array().is_some_and(|s| {
+        s.iter()
+            .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(urn)))
+    });
+    op.op != OpKind::Add && !listed
 }

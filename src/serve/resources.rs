@@ -161,7 +161,7 @@ pub(super) fn prepare(
     if let Some(members) = attrs.get("members").and_then(Value::as_array) {
         for m in members {
             let id = m["value"].as_str().unwrap_or("");
-            if store.entries.get(id).is_none_or(|e| e.deleted) {
+            if store.any_live(id).is_none() {
                 return Err(error(
                     app,
                     StatusCode::BAD_REQUEST,
@@ -180,6 +180,21 @@ pub(super) fn prepare(
     if app.bug(Bug::NonAsciiMangled) {
         for value in attrs.values_mut() {
             mangle_non_ascii(value);
+        }
+    }
+    if !app.bug(Bug::EmailNotCanonical) {
+        canonical_emails(attrs);
+    }
+    if app.bug(Bug::BinaryBase64Url) {
+        for cert in attrs
+            .get_mut("x509Certificates")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+        {
+            if let Some(Value::String(v)) = cert.get_mut("value") {
+                *v = v.replace('+', "-").replace('/', "_").replace('=', "");
+            }
         }
     }
     if app.bug(Bug::AttributesDropped) {
@@ -366,7 +381,8 @@ fn create_now(
         return r;
     }
     let id = match (&input.client_id, app.bug(Bug::ClientIdHonoured)) {
-        (Some(id), true) if !store.entries.contains_key(id) => id.clone(),
+        (Some(id), true) if !store.holds_id(id) => id.clone(),
+        _ if app.bug(Bug::IdsFromNames) => id_from_name(&input.attrs[kind.name_attribute()]),
         _ => uuid::Uuid::new_v4().to_string(),
     };
     let created = now();
@@ -386,8 +402,8 @@ fn create_now(
         version: 1,
         deleted: false,
     };
-    store.entries.insert(id.clone(), entry);
-    let entry = &store.entries[&id];
+    store.insert(entry);
+    let entry = store.get(kind, &id).expect("just stored");
     emit(app, &store, &base, Change::create(entry));
     let status = if app.bug(Bug::CreateReturns200) {
         StatusCode::OK
@@ -404,6 +420,33 @@ fn create_now(
         header::LOCATION,
         &entry.location(&header_base(app, &base)),
     )
+}
+
+/// RFC 7643 §4.1.2: e-mail addresses canonical per RFC 5321, the domain
+/// (case-insensitive) lower-cased and the local part (which may be
+/// case-sensitive) kept as sent.
+fn canonical_emails(attrs: &mut serde_json::Map<String, Value>) {
+    let values = attrs.get_mut("emails").and_then(Value::as_array_mut);
+    for email in values.into_iter().flatten() {
+        if let Some(Value::String(v)) = email.get_mut("value") {
+            if let Some(at) = v.rfind('@') {
+                let domain = v[at..].to_lowercase();
+                v.replace_range(at.., &domain);
+            }
+        }
+    }
+}
+
+/// The ids-from-names bug: a UUID hashed from the name attribute alone, so a
+/// User and a Group of the same name share an id.
+fn id_from_name(name: &Value) -> String {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (salt, name.to_string()).hash(&mut h);
+        h.finish()
+    };
+    uuid::Uuid::from_u64_pair(half(1), half(2)).to_string()
 }
 
 /// Finds a live resource (or a soft-deleted one under that bug).
@@ -665,18 +708,21 @@ pub(super) async fn replace(
     }
     let mut new_id = id.clone();
     if let (true, Some(client_id)) = (app.bug(Bug::PutHonoursId), &input.client_id) {
-        if !store.entries.contains_key(client_id) {
-            store.entries.remove(&id);
+        if !store.holds_id(client_id) {
+            store.remove(kind, &id);
             new_id = client_id.clone();
             entry.id = new_id.clone();
         }
     }
-    store.entries.insert(new_id.clone(), entry);
+    store.insert(entry);
     emit(
         &app,
         &store,
         &base,
-        Change::put(before.as_ref(), &store.entries[&new_id]),
+        Change::put(
+            before.as_ref(),
+            store.get(kind, &new_id).expect("just stored"),
+        ),
     );
     if let (true, Some(old)) = (app.bug(Bug::PutReturnsStale), before) {
         return resource_response(
@@ -692,7 +738,7 @@ pub(super) async fn replace(
     resource_response(
         &app,
         &store,
-        &store.entries[&new_id],
+        store.get(kind, &new_id).expect("just stored"),
         &base,
         StatusCode::OK,
         projection,
@@ -724,9 +770,9 @@ pub(super) async fn remove(
         store.deleted_names.insert(name.to_string());
     }
     if app.bug(Bug::SoftDelete) || app.bug(Bug::DeletedStillListed) {
-        store.entries.get_mut(&id).expect("present").deleted = true;
+        store.get_mut(kind, &entry.id).expect("present").deleted = true;
     } else {
-        store.entries.remove(&id);
+        store.remove(kind, &entry.id);
     }
     if !app.bug(Bug::DeletedMemberKept) {
         store.drop_member(&id);

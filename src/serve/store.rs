@@ -85,14 +85,49 @@ impl Entry {
 /// All resources of one server.
 #[derive(Debug, Default)]
 pub struct Store {
-    pub entries: BTreeMap<String, Entry>,
+    /// Keyed by type and id: ids are unique across types (RFC 7643 §3.1)
+    /// unless the ids-per-type bug makes them collide.
+    pub entries: BTreeMap<(Kind, String), Entry>,
     /// userNames of deleted Users (kept only under the deleted-name-reserved bug).
     pub deleted_names: BTreeSet<String>,
 }
 
 impl Store {
     pub fn get(&self, kind: Kind, id: &str) -> Option<&Entry> {
-        self.entries.get(id).filter(|e| e.kind == kind)
+        self.entries.get(&(kind, id.to_string()))
+    }
+
+    pub fn get_mut(&mut self, kind: Kind, id: &str) -> Option<&mut Entry> {
+        self.entries.get_mut(&(kind, id.to_string()))
+    }
+
+    /// Stores an entry under its type and id, replacing any before it.
+    pub fn insert(&mut self, entry: Entry) -> &Entry {
+        let key = (entry.kind, entry.id.clone());
+        self.entries.insert(key.clone(), entry);
+        &self.entries[&key]
+    }
+
+    pub fn remove(&mut self, kind: Kind, id: &str) -> Option<Entry> {
+        self.entries.remove(&(kind, id.to_string()))
+    }
+
+    /// Whether any resource, of any type, has this id.
+    pub fn holds_id(&self, id: &str) -> bool {
+        self.any(id).is_some()
+    }
+
+    /// The resource of any type with this id (a Group member may be a User
+    /// or a Group); a User first should the ids-per-type bug make two share it.
+    pub fn any(&self, id: &str) -> Option<&Entry> {
+        [Kind::User, Kind::Group]
+            .into_iter()
+            .find_map(|kind| self.get(kind, id))
+    }
+
+    /// A live resource of any type with this id.
+    pub fn any_live(&self, id: &str) -> Option<&Entry> {
+        self.any(id).filter(|e| !e.deleted)
     }
 
     pub fn list(&self, kind: Kind) -> impl Iterator<Item = &Entry> {
@@ -161,7 +196,7 @@ pub fn render(
     if let Some(members) = obj.get_mut("members").and_then(Value::as_array_mut) {
         for m in members {
             if let Some(id) = m["value"].as_str().map(str::to_string) {
-                if let Some(target) = store.entries.get(&id) {
+                if let Some(target) = store.any(&id) {
                     m["$ref"] = json!(target.location(base));
                     m["type"] = json!(target.kind.name());
                 }

@@ -61,6 +61,9 @@ pub struct Feed {
 pub struct PushOptions {
     /// Bug `push-wrong-content-type`: label SETs `application/json`.
     pub json_content_type: bool,
+    /// Bug `push-retransmits`: push every SET a second time after the
+    /// receiver acknowledged it.
+    pub retransmit_delivered: bool,
 }
 
 impl Feed {
@@ -178,6 +181,9 @@ async fn push_one(
         match attempt_push(client, target, options, set).await {
             Attempt::Delivered => {
                 tracing::debug!(jti = %set.jti, "SET pushed");
+                if options.retransmit_delivered {
+                    let _ = attempt_push(client, target, options, set).await;
+                }
                 return;
             }
             Attempt::Rejected(err) => {

@@ -57,6 +57,7 @@ impl Events {
     pub fn new(config: &EventsConfig, bugs: &Bugs) -> Events {
         let options = feed::PushOptions {
             json_content_type: bugs.has(Bug::PushWrongContentType),
+            retransmit_delivered: bugs.has(Bug::PushRetransmits),
         };
         Events {
             config: config.clone(),
