@@ -1065,6 +1065,18 @@ async fn bug_push_wrong_content_type() {
 }
 
 #[tokio::test]
+async fn bug_push_retransmits() {
+    let (s, mut rx) = pushing(&[Bug::PushRetransmits]).await;
+    s.create_user("twice", json!({})).await;
+    let first = next_push(&mut rx).await;
+    let again = next_push(&mut rx).await;
+    assert_eq!(
+        first.body, again.body,
+        "the acknowledged SET is pushed again"
+    );
+}
+
+#[tokio::test]
 async fn bug_events_unsigned() {
     let s = with_events(&[Bug::EventsUnsigned]).await;
     s.create_user("none", json!({})).await;

@@ -119,6 +119,7 @@ bugs! {
     SearchUrnNamesUnknown = "search-urn-names-unknown", "attributes", "POST /.search does not know URN-qualified names: in attributes and excludedAttributes they are dropped, in sortBy refused with 400";
     SortCaseSensitive = "sort-case-sensitive", "sort", "sorting compares strings case-sensitively although they are not caseExact";
     SortIgnoresOrder = "sort-ignores-order", "sort", "sortOrder=descending is ignored";
+    SortIgnoresPrimary = "sort-ignores-primary", "sort", "sortBy on a multi-valued attribute (emails.value) takes the first value, not the primary one";
     SortMissingFirst = "sort-missing-first", "sort", "resources without the sortBy value come first when ascending";
     AttributesIgnored = "attributes-ignored", "attributes", "the attributes parameter is ignored";
     AttributesSubWhole = "attributes-sub-whole", "attributes", "asking for a sub-attribute returns the whole complex attribute";

@@ -138,8 +138,13 @@ pub fn select(
         };
         let mut keyed = vec![];
         for item in items {
+            let sorted_by = if app.bug(Bug::SortIgnoresPrimary) {
+                without_primary(&item)
+            } else {
+                item.clone()
+            };
             let key = sorter
-                .sort_key(&path, &item)
+                .sort_key(&path, &sorted_by)
                 .map_err(|e| (400, "invalidSyntax", format!("sortBy: {e}")))?;
             keyed.push((key, item));
         }
@@ -154,6 +159,20 @@ pub fn select(
         items = keyed.into_iter().map(|(_, v)| v).collect();
     }
     Ok(items)
+}
+
+/// The sort-ignores-primary bug: the resource as if no value were primary,
+/// so a multi-valued sortBy takes the first value.
+fn without_primary(resource: &Value) -> Value {
+    let mut r = resource.clone();
+    for values in r.as_object_mut().into_iter().flat_map(|o| o.values_mut()) {
+        for v in values.as_array_mut().into_iter().flatten() {
+            if let Some(o) = v.as_object_mut() {
+                o.remove("primary");
+            }
+        }
+    }
+    r
 }
 
 fn matches(ev: &Evaluator<'_>, f: &Filter, r: &Value) -> bool {
