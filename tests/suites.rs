@@ -47,11 +47,17 @@ fn cases() -> &'static Vec<Case> {
 /// so every walk crosses pages and the cases over page limits and the
 /// default method apply (`tests/paging.rs` shows other configurations reach
 /// the same verdicts). It publishes SCIM events, received by `delivery`.
-async fn run_all(bugs: Bugs, delivery: Delivery, full: bool) -> RunReport {
-    run_shaped(bugs, Shapes::default(), delivery, full).await
+async fn run_all(bugs: Bugs, cases: &[Case], delivery: Delivery, full: bool) -> RunReport {
+    run_shaped(bugs, Shapes::default(), cases, delivery, full).await
 }
 
-async fn run_shaped(bugs: Bugs, shapes: Shapes, delivery: Delivery, full: bool) -> RunReport {
+async fn run_shaped(
+    bugs: Bugs,
+    shapes: Shapes,
+    cases: &[Case],
+    delivery: Delivery,
+    full: bool,
+) -> RunReport {
     let config = ServerConfig {
         bugs,
         shapes,
@@ -62,7 +68,7 @@ async fn run_shaped(bugs: Bugs, shapes: Shapes, delivery: Delivery, full: bool) 
     };
     let (server, client, caps, session) =
         common::embedded_with_events(config, delivery, full).await;
-    let report = common::run_cases_with_events(&client, &caps, cases(), &session).await;
+    let report = common::run_cases_with_events(&client, &caps, cases, &session).await;
     session.stop().await;
     server.stop().await;
     report
@@ -84,8 +90,8 @@ fn clean_reports() -> &'static [RunReport; 2] {
     R.get_or_init(|| {
         runtime().block_on(async {
             [
-                run_all(Bugs::none(), Delivery::Poll, true).await,
-                run_all(Bugs::none(), Delivery::Push, true).await,
+                run_all(Bugs::none(), cases(), Delivery::Poll, true).await,
+                run_all(Bugs::none(), cases(), Delivery::Push, true).await,
             ]
         })
     })
@@ -102,6 +108,27 @@ fn matrix_bugs() -> impl Iterator<Item = Bug> {
         .filter(|b| !matches!(b.area(), "receiver" | "robustness" | "load"))
 }
 
+/// Whether the matrix runs every case under every bug
+/// (`SCIMITAR_FULL_MATRIX=1`, for a nightly job), not only the cases of the
+/// areas the bug reaches.
+fn full_matrix() -> bool {
+    std::env::var_os("SCIMITAR_FULL_MATRIX").is_some_and(|v| v != "0")
+}
+
+/// The cases a bug's run holds: those of its own area and of the areas it
+/// declares it reaches ([`Bug::reaches`]), or every case in the full matrix.
+/// The matrix so grows with the sum of bugs and cases per area, not their
+/// product.
+fn cases_for(bug: Bug) -> Vec<Case> {
+    cases()
+        .iter()
+        .filter(|c| {
+            full_matrix() || c.area == bug.area() || bug.reaches().contains(&c.area.as_str())
+        })
+        .cloned()
+        .collect()
+}
+
 /// What one bug did to a run.
 #[derive(Default)]
 struct BugResult {
@@ -114,41 +141,70 @@ struct BugResult {
 /// Bug name -> what it did. Never panics: problems are data the trials report,
 /// so a broken guarantee cannot make every trial recompute the matrix.
 fn matrix() -> &'static BTreeMap<&'static str, BugResult> {
-    static M: OnceLock<BTreeMap<&'static str, BugResult>> = OnceLock::new();
-    M.get_or_init(|| {
-        // The clean runs first, alone: their verdicts must not depend on the
-        // load of the matrix's hundred-odd servers.
+    &loaded().matrix
+}
+
+/// Everything run under load, at once: the bug matrix, the same bugs under
+/// the minimal shape, and each shape clean. The clean runs come first,
+/// alone: their verdicts must not depend on the load of hundreds of servers.
+struct Loaded {
+    matrix: BTreeMap<&'static str, BugResult>,
+    minimal: BTreeMap<&'static str, MinimalResult>,
+    shapes: BTreeMap<&'static str, RunReport>,
+}
+
+fn loaded() -> &'static Loaded {
+    static L: OnceLock<Loaded> = OnceLock::new();
+    L.get_or_init(|| {
         clean_reports();
         runtime().block_on(async {
-            let runs = matrix_bugs().map(|bug| async move {
-                let (delivery, full) = setup(bug);
-                let report = run_all(Bugs::of([bug]), delivery, full).await;
-                let mut result = BugResult::default();
-                if !report.cleanup.leftover.is_empty() {
-                    result
-                        .problems
-                        .push(format!("left behind {:?}", report.cleanup.leftover));
-                }
-                result.failed = report
-                    .cases
-                    .iter()
-                    .filter(|c| c.status == Status::Failed)
-                    .map(|c| c.id.clone())
-                    .collect();
-                // The run exits 1 at --fail-on may, unless every case the bug
-                // breaks is one the RFC leaves ambiguous (a warning).
-                let fails_run = report.cases.iter().any(|c| c.fails_run(Level::May));
-                let only_warnings = report.cases.iter().any(|c| c.warning);
-                if !fails_run && !only_warnings {
-                    result
-                        .problems
-                        .push("a run with --fail-on may would exit 0".into());
-                }
-                (bug.name(), result)
-            });
-            futures::future::join_all(runs).await.into_iter().collect()
+            let (matrix, minimal, shapes) =
+                futures::join!(compute_matrix(), compute_minimal(), compute_shapes());
+            Loaded {
+                matrix,
+                minimal,
+                shapes,
+            }
         })
     })
+}
+
+async fn compute_matrix() -> BTreeMap<&'static str, BugResult> {
+    let runs = matrix_bugs().map(|bug| async move {
+        let (delivery, full) = setup(bug);
+        let report = run_all(Bugs::of([bug]), &cases_for(bug), delivery, full).await;
+        let mut result = BugResult::default();
+        if !report.cleanup.leftover.is_empty() {
+            result
+                .problems
+                .push(format!("left behind {:?}", report.cleanup.leftover));
+        }
+        result.failed = report
+            .cases
+            .iter()
+            .filter(|c| c.status == Status::Failed)
+            .map(|c| c.id.clone())
+            .collect();
+        // The run exits 1 at --fail-on may, unless every case the bug
+        // breaks is one the RFC leaves ambiguous (a warning).
+        let fails_run = report.cases.iter().any(|c| c.fails_run(Level::May));
+        let only_warnings = report.cases.iter().any(|c| c.warning);
+        if !fails_run && !only_warnings {
+            result
+                .problems
+                .push("a run with --fail-on may would exit 0".into());
+        }
+        (bug.name(), result)
+    });
+    let m: BTreeMap<&'static str, BugResult> =
+        futures::future::join_all(runs).await.into_iter().collect();
+    if let Some(path) = std::env::var_os("SCIMITAR_MATRIX_OUT") {
+        let failed: BTreeMap<&str, &BTreeSet<String>> =
+            m.iter().map(|(b, r)| (*b, &r.failed)).collect();
+        let json = serde_json::to_string_pretty(&failed).expect("JSON");
+        std::fs::write(path, json).expect("SCIMITAR_MATRIX_OUT is writable");
+    }
+    m
 }
 
 /// Under the minimal shape, for each bug: whether a case fails (the
@@ -161,38 +217,36 @@ struct MinimalResult {
 }
 
 fn minimal_matrix() -> &'static BTreeMap<&'static str, MinimalResult> {
-    static M: OnceLock<BTreeMap<&'static str, MinimalResult>> = OnceLock::new();
-    M.get_or_init(|| {
-        matrix();
-        runtime().block_on(async {
-            let runs = matrix_bugs().map(|bug| async move {
-                let (delivery, full) = setup(bug);
-                let shapes = Shapes::of([Shape::Minimal]);
-                let report = run_shaped(Bugs::of([bug]), shapes, delivery, full).await;
-                // The shape's own findings fail under every bug: they do not count.
-                let expected = Shape::Minimal.expected_findings();
-                let result = MinimalResult {
-                    caught: report
-                        .cases
-                        .iter()
-                        .any(|c| c.status == Status::Failed && !expected.contains(&c.id.as_str())),
-                    skipped: report
-                        .cases
-                        .iter()
-                        .filter(|c| c.status == Status::Skipped)
-                        .map(|c| (c.id.clone(), c.message.clone()))
-                        .collect(),
-                    problems: if report.cleanup.leftover.is_empty() {
-                        vec![]
-                    } else {
-                        vec![format!("left behind {:?}", report.cleanup.leftover)]
-                    },
-                };
-                (bug.name(), result)
-            });
-            futures::future::join_all(runs).await.into_iter().collect()
-        })
-    })
+    &loaded().minimal
+}
+
+async fn compute_minimal() -> BTreeMap<&'static str, MinimalResult> {
+    let runs = matrix_bugs().map(|bug| async move {
+        let (delivery, full) = setup(bug);
+        let shapes = Shapes::of([Shape::Minimal]);
+        let report = run_shaped(Bugs::of([bug]), shapes, &cases_for(bug), delivery, full).await;
+        // The shape's own findings fail under every bug: they do not count.
+        let expected = Shape::Minimal.expected_findings();
+        let result = MinimalResult {
+            caught: report
+                .cases
+                .iter()
+                .any(|c| c.status == Status::Failed && !expected.contains(&c.id.as_str())),
+            skipped: report
+                .cases
+                .iter()
+                .filter(|c| c.status == Status::Skipped)
+                .map(|c| (c.id.clone(), c.message.clone()))
+                .collect(),
+            problems: if report.cleanup.leftover.is_empty() {
+                vec![]
+            } else {
+                vec![format!("left behind {:?}", report.cleanup.leftover)]
+            },
+        };
+        (bug.name(), result)
+    });
+    futures::future::join_all(runs).await.into_iter().collect()
 }
 
 /// A bug the minimal shape hides must be hidden for a stated reason: every
@@ -241,17 +295,16 @@ fn minimal_problems(bug: Bug) -> Result<(), Failed> {
 /// Every shape is a valid server: a clean run against it has no failure
 /// but those the shape exists to show, no errored case, and leaves nothing.
 fn shape_reports() -> &'static BTreeMap<&'static str, RunReport> {
-    static R: OnceLock<BTreeMap<&'static str, RunReport>> = OnceLock::new();
-    R.get_or_init(|| {
-        clean_reports();
-        runtime().block_on(async {
-            let runs = Shape::ALL.iter().map(|s| async move {
-                let report = run_shaped(Bugs::none(), Shapes::of([*s]), Delivery::Poll, true).await;
-                (s.name(), report)
-            });
-            futures::future::join_all(runs).await.into_iter().collect()
-        })
-    })
+    &loaded().shapes
+}
+
+async fn compute_shapes() -> BTreeMap<&'static str, RunReport> {
+    let runs = Shape::ALL.iter().map(|s| async move {
+        let shapes = Shapes::of([*s]);
+        let report = run_shaped(Bugs::none(), shapes, cases(), Delivery::Poll, true).await;
+        (s.name(), report)
+    });
+    futures::future::join_all(runs).await.into_iter().collect()
 }
 
 fn shape_problems(shape: Shape) -> Result<(), Failed> {
