@@ -111,6 +111,45 @@ fn an_injected_bug_fails_the_run_with_exit_1_and_a_reproducer() {
 }
 
 #[test]
+fn markdown_and_har_reports_and_the_github_step_summary() {
+    let dir = tmp("markdown");
+    let (md, har, summary) = (dir.join("s.md"), dir.join("r.har"), dir.join("step.md"));
+    let o = scimitar()
+        .args(["run", "--bug", "create-returns-200", "--area", "crud"])
+        .arg("--markdown")
+        .arg(&md)
+        .arg("--har")
+        .arg(&har)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        text.contains("| `crud.create.status-201` | MUST | RFC 7644 §3.3 |"),
+        "{text}"
+    );
+    // --markdown given: the step summary is left alone.
+    assert!(!summary.exists());
+    let har: serde_json::Value = serde_json::from_slice(&std::fs::read(&har).unwrap()).unwrap();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert!(entries
+        .iter()
+        .any(|e| e["comment"] == "case crud.create.status-201"));
+    let all = serde_json::to_string(&har).unwrap();
+    assert!(!all.contains("Bearer emb-"), "no token in the HAR");
+    assert!(all.contains("Authorization"), "the header, redacted");
+    let o = scimitar()
+        .args(["run", "--bug", "create-returns-200", "--area", "crud"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let step = std::fs::read_to_string(&summary).unwrap();
+    assert!(step.starts_with("## scimitar: "), "{step}");
+}
+
+#[test]
 fn a_baseline_lets_known_failures_pass_and_names_new_ones() {
     let dir = tmp("baseline");
     let written = dir.join("known.txt");

@@ -166,3 +166,16 @@ fn warnings_and_skips_do_not_fail_the_run_but_errors_do() {
         ]
     );
 }
+
+#[test]
+fn markdown() {
+    insta::assert_snapshot!(report::markdown::render(&sample()));
+}
+
+#[test]
+fn har() {
+    let text = report::har::render(&sample());
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(value["log"]["entries"].as_array().unwrap().len(), 1);
+    insta::assert_snapshot!(text);
+}

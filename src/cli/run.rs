@@ -50,6 +50,13 @@ pub struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Write a Markdown summary here (without it, the summary is appended
+    /// to $GITHUB_STEP_SUMMARY when that is set).
+    #[arg(long, value_name = "PATH")]
+    pub markdown: Option<PathBuf>,
+    /// Write every recorded exchange here as HAR 1.2 (secrets redacted).
+    #[arg(long, value_name = "PATH")]
+    pub har: Option<PathBuf>,
     /// Lowest level whose failures fail the run (exit 1).
     #[arg(long, default_value = "should", value_parser = parse_level)]
     pub fail_on: Level,
@@ -389,6 +396,16 @@ fn write_reports(args: &RunArgs, report: &RunReport) -> bool {
             args.junit.as_ref().map(|_| report::junit::render(report)),
         ),
         (
+            &args.markdown,
+            args.markdown
+                .as_ref()
+                .map(|_| report::markdown::render(report)),
+        ),
+        (
+            &args.har,
+            args.har.as_ref().map(|_| report::har::render(report)),
+        ),
+        (
             &args.write_baseline,
             args.write_baseline
                 .as_ref()
@@ -402,7 +419,33 @@ fn write_reports(args: &RunArgs, report: &RunReport) -> bool {
             }
         }
     }
+    if args.markdown.is_none() {
+        ok &= append_step_summary(report);
+    }
     ok
+}
+
+/// Appends the Markdown summary to `$GITHUB_STEP_SUMMARY`, where GitHub
+/// Actions shows it on the job's page; nothing when it is unset.
+fn append_step_summary(report: &RunReport) -> bool {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) else {
+        return true;
+    };
+    let written = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(report::markdown::render(report).as_bytes()));
+    if let Err(e) = written {
+        let path = PathBuf::from(path);
+        eprintln!(
+            "error: cannot append to $GITHUB_STEP_SUMMARY ({}): {e}",
+            path.display()
+        );
+        return false;
+    }
+    true
 }
 
 /// The exit code of a finished run: an interrupt, then a target that

@@ -10,13 +10,35 @@ use super::case_text;
 use crate::outcome::{RunReport, Status};
 use crate::rfc::Level;
 
+/// Counts of one (area, level) row of the summary tables.
 #[derive(Default)]
-struct Row {
-    passed: usize,
-    failed: usize,
-    warned: usize,
-    skipped: usize,
-    errored: usize,
+pub(super) struct Row {
+    pub(super) passed: usize,
+    pub(super) failed: usize,
+    pub(super) warned: usize,
+    pub(super) skipped: usize,
+    pub(super) errored: usize,
+}
+
+/// Counts by area (dialect cases apart) and level.
+pub(super) fn rows(report: &RunReport) -> BTreeMap<(String, Level), Row> {
+    let mut rows: BTreeMap<(String, Level), Row> = BTreeMap::new();
+    for c in &report.cases {
+        // Interoperability cases count apart from RFC conformance.
+        let area = match &c.profile {
+            Some(p) => format!("{} ({p} dialect)", c.area),
+            None => c.area.clone(),
+        };
+        let row = rows.entry((area, c.level)).or_default();
+        match (c.status, c.warning) {
+            (Status::Passed, _) => row.passed += 1,
+            (Status::Failed, true) => row.warned += 1,
+            (Status::Failed, false) => row.failed += 1,
+            (Status::Skipped, _) => row.skipped += 1,
+            (Status::Errored, _) => row.errored += 1,
+        }
+    }
+    rows
 }
 
 /// The cleanup line: what was created, what was deleted and confirmed
@@ -154,22 +176,7 @@ fn blocking_rules(report: &RunReport) -> String {
 
 /// Counts by area and level.
 pub fn summary_table(report: &RunReport) -> String {
-    let mut rows: BTreeMap<(String, Level), Row> = BTreeMap::new();
-    for c in &report.cases {
-        // Interoperability cases count apart from RFC conformance.
-        let area = match &c.profile {
-            Some(p) => format!("{} ({p} dialect)", c.area),
-            None => c.area.clone(),
-        };
-        let row = rows.entry((area, c.level)).or_default();
-        match (c.status, c.warning) {
-            (Status::Passed, _) => row.passed += 1,
-            (Status::Failed, true) => row.warned += 1,
-            (Status::Failed, false) => row.failed += 1,
-            (Status::Skipped, _) => row.skipped += 1,
-            (Status::Errored, _) => row.errored += 1,
-        }
-    }
+    let rows = rows(report);
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header([

@@ -2,8 +2,10 @@
 //! format. They read outcome data only.
 
 pub mod console;
+pub mod har;
 pub mod json;
 pub mod junit;
+pub mod markdown;
 
 use crate::outcome::CaseOutcome;
 
