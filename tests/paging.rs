@@ -39,8 +39,10 @@ fn assert_nothing_failed(report: &RunReport) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_pages_change_no_verdict() {
-    let whole = run_with(None, Pagination::Both).await;
-    let paged = run_with(Some(2), Pagination::Both).await;
+    let (whole, paged) = tokio::join!(
+        run_with(None, Pagination::Both),
+        run_with(Some(2), Pagination::Both)
+    );
     assert_eq!(whole.cases.len(), paged.cases.len());
     let changed: Vec<String> = whole
         .cases
