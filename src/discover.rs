@@ -125,6 +125,10 @@ pub enum DiscoverError {
     /// The run has no credentials and the server wants some.
     #[error("no credentials given, and the server requires them ({0})")]
     NoCredentials(String),
+    /// None of the discovery endpoints answered as a SCIM service provider
+    /// does: a wrong base URL, or no SCIM server at all.
+    #[error("not a SCIM endpoint: {0}")]
+    NotScim(String),
 }
 
 /// The items of a ListResponse, or of a bare JSON array (tolerated here,
@@ -160,8 +164,38 @@ impl Capabilities {
         if let Some(body) = caps.fetch(client, "/Schemas").await? {
             caps.read_schemas(&body);
         }
+        if !caps.looks_like_scim() {
+            let base = client.base_url().as_str().trim_end_matches('/');
+            return Err(DiscoverError::NotScim(format!(
+                "{} (is {base} the base URL, the one /Users and /ServiceProviderConfig are under?)",
+                caps.problems.join("; ")
+            )));
+        }
         caps.probe_auth(client).await?;
         Ok(caps)
+    }
+
+    /// Whether discovery found a SCIM service provider: a
+    /// ServiceProviderConfig-shaped object, or a resource type, or a
+    /// schema. Each may be broken (the discovery cases say how); with none
+    /// of them there is nothing to test, and a run would only skip.
+    fn looks_like_scim(&self) -> bool {
+        let spc = self
+            .spc
+            .as_ref()
+            .and_then(Value::as_object)
+            .is_some_and(|o| {
+                [
+                    "patch",
+                    "filter",
+                    "bulk",
+                    "authenticationSchemes",
+                    "schemas",
+                ]
+                .iter()
+                .any(|k| o.contains_key(*k))
+            });
+        spc || !self.resource_types.is_empty() || !self.schemas.is_empty()
     }
 
     async fn fetch(&mut self, client: &Client, path: &str) -> Result<Option<Value>, DiscoverError> {
@@ -197,8 +231,10 @@ impl Capabilities {
         match resp.json() {
             Some(v) => Ok(Some(v)),
             None => {
-                self.problems
-                    .push(format!("GET {path}: the body is not JSON"));
+                let media = resp.header("content-type").unwrap_or("no Content-Type");
+                self.problems.push(format!(
+                    "GET {path} answered 200 {media}, a body that is not JSON"
+                ));
                 Ok(None)
             }
         }

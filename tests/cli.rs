@@ -195,8 +195,10 @@ fn max_time_skips_the_cases_left_and_still_cleans_up() {
         "--json",
         json.to_str().unwrap(),
     ]);
-    let (out, _) = text(&o);
-    assert_eq!(o.status.code(), Some(0), "{out}");
+    let (out, err) = text(&o);
+    // Every case skipped: nothing was tested, which never passes.
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(err.contains("no case reached a verdict"), "{err}");
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     let cases = report["cases"].as_array().unwrap();
@@ -375,4 +377,75 @@ fn coverage_counts_the_testable_requirements_the_cases_cite() {
     let o = run(&["coverage", "--report", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("bad.json: no `cases` array"));
+}
+
+/// A plain web server that is not SCIM: every request gets an HTML page.
+fn html_server() -> (u16, std::thread::JoinHandle<()>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let handle = std::thread::spawn(move || {
+        listener.set_nonblocking(false).unwrap();
+        for stream in listener.incoming().take(64) {
+            let Ok(mut s) = stream else { continue };
+            let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let body = "<html><body>It works!</body></html>";
+            let _ = write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, handle)
+}
+
+#[test]
+fn a_server_that_is_not_scim_exits_3_before_any_case() {
+    let (port, _server) = html_server();
+    let url = format!("http://127.0.0.1:{port}/");
+    let o = scimitar()
+        .args(["run", &url, "--area", "crud", "--area", "filter"])
+        .env("SCIMITAR_TOKEN", "t0ken-not-scim")
+        .output()
+        .unwrap();
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    assert!(err.contains("not a SCIM endpoint"), "{err}");
+    assert!(
+        err.contains("/ServiceProviderConfig answered 200 text/html"),
+        "{err}"
+    );
+    assert!(out.contains("0 passed, 0 failed"), "no case ran: {out}");
+}
+
+#[test]
+fn a_run_without_a_verdict_or_below_the_gate_fails() {
+    // Every bulk case skips on a server without bulk: nothing was tested.
+    let o = run(&["run", "--shape", "no-bulk", "--area", "bulk"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{out}\n{err}");
+    assert!(err.contains("no case reached a verdict"), "{err}");
+    let o = run(&["run", "--area", "sort", "--min-run", "1000"]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("fewer than --min-run 1000"), "{err}");
+    let o = run(&[
+        "run",
+        "--shape",
+        "no-bulk",
+        "--area",
+        "bulk",
+        "--area",
+        "sort",
+        "--max-skipped-share",
+        "0.5",
+    ]);
+    let (out, err) = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("more than --max-skipped-share 0.5"), "{err}");
+    let o = run(&["run", "--area", "sort", "--max-skipped-share", "2"]);
+    assert_eq!(o.status.code(), Some(2), "a share above 1 is a usage error");
 }

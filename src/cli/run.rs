@@ -50,6 +50,14 @@ pub struct RunArgs {
     /// Write a JUnit XML report here.
     #[arg(long, value_name = "PATH")]
     pub junit: Option<PathBuf>,
+    /// Fail the run (exit 1) when fewer cases than this reach a verdict
+    /// (passed or failed). A run where none does always fails (exit 3).
+    #[arg(long, value_name = "N")]
+    pub min_run: Option<usize>,
+    /// Fail the run (exit 1) when more than this share (0 to 1) of the
+    /// selected cases were skipped.
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub max_skipped_share: Option<f64>,
     /// Write a Markdown summary here (without it, the summary is appended
     /// to $GITHUB_STEP_SUMMARY when that is set).
     #[arg(long, value_name = "PATH")]
@@ -448,6 +456,54 @@ fn append_step_summary(report: &RunReport) -> bool {
     true
 }
 
+fn parse_share(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a share between 0 and 1 (0.5 is half)"
+        )),
+    }
+}
+
+/// Why a finished run must not pass although nothing failed: no case
+/// reached a verdict (exit 3: nothing was tested), or fewer than
+/// `--min-run`, or more skipped than `--max-skipped-share` (exit 1).
+fn vacuous(args: &RunArgs, report: &RunReport) -> Option<(String, i32)> {
+    let s = &report.summary;
+    let verdicts = s.passed + s.failed;
+    if report.interrupted || report.aborted.is_some() || s.total == 0 {
+        return None;
+    }
+    if verdicts == 0 {
+        return Some((
+            format!(
+                "no case reached a verdict ({} skipped, {} errored): nothing was tested",
+                s.skipped, s.errored
+            ),
+            exit::UNREACHABLE,
+        ));
+    }
+    if let Some(n) = args.min_run.filter(|n| verdicts < *n) {
+        return Some((
+            format!("only {verdicts} cases reached a verdict, fewer than --min-run {n}"),
+            exit::FAILURES,
+        ));
+    }
+    let share = s.skipped as f64 / s.total as f64;
+    if let Some(max) = args.max_skipped_share.filter(|m| share > *m) {
+        return Some((
+            format!(
+                "{} of {} selected cases were skipped ({:.0}%), more than --max-skipped-share {max}",
+                s.skipped,
+                s.total,
+                share * 100.0
+            ),
+            exit::FAILURES,
+        ));
+    }
+    None
+}
+
 /// The exit code of a finished run: an interrupt, then a target that
 /// stopped answering, then anything left behind, then failures.
 fn exit_code(report: &RunReport) -> i32 {
@@ -561,8 +617,20 @@ async fn run_against(
     if let Some(why) = &report.aborted {
         eprintln!("error: {why}");
     }
-    match exit_code(&report) {
-        code @ (exit::INTERRUPTED | exit::UNREACHABLE) => code,
+    let code = match (exit_code(&report), vacuous(args, &report)) {
+        (code @ (exit::INTERRUPTED | exit::UNREACHABLE | exit::LEFT_BEHIND), _) => code,
+        (code, Some((why, gate))) => {
+            eprintln!("error: {why}");
+            if code == exit::FAILURES {
+                code
+            } else {
+                gate
+            }
+        }
+        (code, None) => code,
+    };
+    match code {
+        exit::INTERRUPTED | exit::UNREACHABLE => code,
         _ if !written => exit::USAGE,
         code => code,
     }
