@@ -120,7 +120,7 @@ fn query(url: &str) -> Vec<Value> {
 mod tests {
     use super::*;
     use crate::http::exchange::{RecordedRequest, RecordedResponse};
-    use crate::outcome::{CaseOutcome, Cleanup, Status, Summary};
+    use crate::outcome::{CaseOutcome, Status};
     use crate::rfc::Level;
 
     #[test]
@@ -137,7 +137,7 @@ mod tests {
         c.exchanges.push(Exchange {
             request: RecordedRequest {
                 method: "GET".into(),
-                url: "http://127.0.0.1:9/scim/v2/Users?filter=userName%20eq%20%22a%22".into(),
+                url: "http://127.0.0.1:1/scim/v2/Users?filter=userName%20eq%20%22a%22".into(),
                 headers: vec![("Authorization".into(), "Bearer [redacted]".into())],
                 body: None,
             },
@@ -152,23 +152,7 @@ mod tests {
             curl: String::new(),
             broken: false,
         });
-        let cases = vec![c];
-        let report = RunReport {
-            tool: "scimitar".into(),
-            version: "0.1.0".into(),
-            target: "http://127.0.0.1:9/scim/v2".into(),
-            started_at: "2026-12-07T00:00:00Z".into(),
-            duration_ms: 5,
-            fail_on: Level::Must,
-            interrupted: false,
-            aborted: None,
-            notes: vec![],
-            summary: Summary::of(&cases),
-            cleanup: Cleanup::default(),
-            baseline: None,
-            reruns: vec![],
-            cases,
-        };
+        let report = crate::report::test_report(vec![c]);
         let har: Value = serde_json::from_str(&render(&report)).unwrap();
         let e = &har["log"]["entries"][0];
         assert_eq!(har["log"]["version"], "1.2");

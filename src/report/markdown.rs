@@ -152,7 +152,8 @@ fn clip(text: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::{Cleanup, Failure, Summary};
+    use crate::outcome::Failure;
+    use crate::report::test_report as report;
     use crate::rfc::Level;
 
     fn case(id: &str, status: Status, actual: &str) -> CaseOutcome {
@@ -174,25 +175,6 @@ mod tests {
             });
         }
         c
-    }
-
-    fn report(cases: Vec<CaseOutcome>) -> RunReport {
-        RunReport {
-            tool: "scimitar".into(),
-            version: "0.1.0".into(),
-            target: "http://127.0.0.1:1/scim/v2".into(),
-            started_at: "2026-12-07T00:00:00Z".into(),
-            duration_ms: 1500,
-            fail_on: Level::Must,
-            interrupted: false,
-            aborted: None,
-            notes: vec![],
-            summary: Summary::of(&cases),
-            cleanup: Cleanup::default(),
-            baseline: None,
-            reruns: vec![],
-            cases,
-        }
     }
 
     #[test]

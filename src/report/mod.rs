@@ -36,3 +36,24 @@ pub fn case_text(case: &CaseOutcome) -> String {
     out.push_str(&format!("  defined at {}\n", case.source));
     out
 }
+
+/// A run report around `cases`, for the reporters' unit tests.
+#[cfg(test)]
+pub(crate) fn test_report(cases: Vec<CaseOutcome>) -> crate::outcome::RunReport {
+    crate::outcome::RunReport {
+        tool: "scimitar".into(),
+        version: "0.1.0".into(),
+        target: "http://127.0.0.1:1/scim/v2".into(),
+        started_at: "2026-12-07T00:00:00Z".into(),
+        duration_ms: 1500,
+        fail_on: crate::rfc::Level::Must,
+        interrupted: false,
+        aborted: None,
+        notes: vec![],
+        summary: crate::outcome::Summary::of(&cases),
+        cleanup: Default::default(),
+        baseline: None,
+        reruns: vec![],
+        cases,
+    }
+}
